@@ -1,0 +1,141 @@
+/**
+ * startNode: the one entry that runs a node, used by electron/, the CLI and the tests. It loads
+ * the configuration, opens storage, makes sure the system database and first admin exist, and
+ * serves the operations API until stop().
+ */
+import path from 'node:path';
+import { HybridLogicalClock } from './clock/hlc.ts';
+import { bindHost, loadConfig, nodeName as deriveNodeName, parseCliFlags, parseDuration, type Config } from './config/index.ts';
+import { Logger } from './log/logger.ts';
+import { Authenticator } from './ops/auth.ts';
+import { createRegistry } from './ops/operations.ts';
+import { OpsServer } from './ops/server.ts';
+import type { NodeServices } from './services.ts';
+import { Storage } from './storage/storage.ts';
+import { generatePassword } from './system/passwords.ts';
+import { ensureSystemDatabase } from './system/tables.ts';
+import { TokenIssuer } from './system/tokens.ts';
+import { UserStore } from './system/users.ts';
+
+export { ConfigError } from './config/index.ts';
+export { OpError } from './errors.ts';
+
+/** How often log entries and tombstones past `logging.auditRetention` are purged. */
+const RETENTION_PURGE_INTERVAL_MS = 60_000;
+
+export interface StartNodeOptions {
+  /** root directory; `--root`/ROOTPATH in argv/env win over it */
+  rootPath?: string;
+  /** CLI-style flags: config keys (`--REPLICATION_HOSTNAME=x`, `--replication.hostname x`), `--admin-username`, `--admin-password` */
+  argv?: string[];
+  /** environment for config overrides and HDB_ADMIN_*; default process.env */
+  env?: Record<string, string | undefined>;
+  adminUsername?: string;
+  adminPassword?: string;
+  /** directory of the renderer's built files, served on GET */
+  rendererDir?: string;
+}
+
+export interface RunningNode {
+  readonly opsUrl: string;
+  readonly nodeName: string;
+  readonly rootPath: string;
+  readonly config: Config;
+  /** set only on the first start when no admin password was given: show it to the user once */
+  readonly generatedAdminPassword: string | undefined;
+  readonly services: NodeServices;
+  stop(): Promise<void>;
+}
+
+export async function startNode(options: StartNodeOptions = {}): Promise<RunningNode> {
+  const env = options.env ?? process.env;
+  const argv = options.argv ?? [];
+  const { config, configPath } = loadConfig({ rootPath: options.rootPath, env, argv });
+  const rootPath = config.rootPath;
+  const nodeName = deriveNodeName(config);
+  const logger = new Logger(path.join(rootPath, 'log', 'hdb.log'), config.logging.level);
+  const clock = new HybridLogicalClock();
+  const storage = Storage.open(rootPath, { nodeName, clock });
+  try {
+    const system = await ensureSystemDatabase(storage);
+    const users = new UserStore(system);
+    const generatedAdminPassword = await ensureFirstAdmin(users, options, env, argv);
+    const tokens = TokenIssuer.load(rootPath, {
+      operation: parseDuration(config.authentication.operationTokenTimeout),
+      refresh: parseDuration(config.authentication.refreshTokenTimeout),
+    });
+    const services: NodeServices = {
+      nodeName,
+      rootPath,
+      configPath,
+      config,
+      startedAt: Date.now(),
+      clock,
+      storage,
+      users,
+      tokens,
+      auth: new Authenticator(users, tokens),
+      logger,
+      registry: createRegistry(),
+    };
+    const server = new OpsServer(services, { rendererDir: options.rendererDir });
+    const address = await server.listen(config.operationsApi.network.port, bindHost(config));
+    const host = address.host.includes(':') ? `[${address.host}]` : address.host;
+    const opsUrl = `http://${host}:${address.port}`;
+    const retention = startRetentionPurge(services);
+    logger.notify('Node started', { nodeName, opsUrl, rootPath });
+
+    let stopping: Promise<void> | undefined;
+    return {
+      opsUrl,
+      nodeName,
+      rootPath,
+      config,
+      generatedAdminPassword,
+      services,
+      stop: () =>
+        (stopping ??= (async () => {
+          clearInterval(retention);
+          await server.close();
+          await storage.close();
+          logger.notify('Node stopped', { nodeName });
+          logger.close();
+        })()),
+    };
+  } catch (error) {
+    await storage.close();
+    logger.close();
+    throw error;
+  }
+}
+
+/** Create the first admin when there are no users; returns the password when it was generated. */
+async function ensureFirstAdmin(
+  users: UserStore,
+  options: StartNodeOptions,
+  env: Record<string, string | undefined>,
+  argv: string[],
+): Promise<string | undefined> {
+  if (users.count() > 0) return undefined;
+  const flags = parseCliFlags(argv);
+  const flag = (name: string) => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined);
+  const username = options.adminUsername ?? flag('admin-username') ?? env.HDB_ADMIN_USERNAME ?? 'admin';
+  const given = options.adminPassword ?? flag('admin-password') ?? env.HDB_ADMIN_PASSWORD;
+  const password = given ?? generatePassword();
+  await users.add({ username, password, role: 'super_user', active: true }, null);
+  return given === undefined ? password : undefined;
+}
+
+function startRetentionPurge(services: NodeServices): NodeJS.Timeout {
+  const retentionMs = parseDuration(services.config.logging.auditRetention);
+  const timer = setInterval(() => {
+    const cutoff = Date.now() - retentionMs;
+    for (const database of services.storage.databases()) {
+      database.purgeBefore(cutoff).catch((error: unknown) =>
+        services.logger.error('Retention purge failed', { database: database.name, error: String(error) }),
+      );
+    }
+  }, RETENTION_PURGE_INTERVAL_MS);
+  timer.unref();
+  return timer;
+}

@@ -1,0 +1,94 @@
+/**
+ * Node operations: system_information, get_configuration and read_log.
+ */
+import os from 'node:os';
+import { z } from 'zod';
+import { LOG_LEVELS } from '../../log/logger.ts';
+import { defineOperation } from '../registry.ts';
+
+const INFO_ATTRIBUTES = ['system', 'time', 'cpu', 'memory', 'disk', 'network', 'database_metrics', 'harperdb_processes', 'replication'] as const;
+
+export const nodeOperations = [
+  defineOperation({
+    name: 'system_information',
+    permission: 'any',
+    schema: z.object({ attributes: z.array(z.enum(INFO_ATTRIBUTES)).optional() }),
+    handler: (request, { node }) => {
+      const memory = process.memoryUsage();
+      const cpus = os.cpus();
+      const info: Record<string, unknown> = {
+        system: {
+          platform: process.platform,
+          distro: os.type(),
+          release: os.release(),
+          hostname: os.hostname(),
+          arch: process.arch,
+          node_version: process.version,
+          peerdesk_version: process.env.npm_package_version ?? '0.1.0',
+          node_name: node.nodeName,
+        },
+        time: {
+          current: Date.now(),
+          uptime: os.uptime(),
+          node_uptime_ms: Date.now() - node.startedAt,
+          started: new Date(node.startedAt).toISOString(),
+          timezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+        },
+        cpu: {
+          manufacturer: cpus[0]?.model ?? 'unknown',
+          cores: cpus.length,
+          load_average: os.loadavg(),
+          process_usage_us: process.cpuUsage(),
+        },
+        memory: {
+          total: os.totalmem(),
+          free: os.freemem(),
+          rss: memory.rss,
+          heap_used: memory.heapUsed,
+          heap_total: memory.heapTotal,
+          external: memory.external,
+        },
+        database_metrics: Object.fromEntries(
+          node.storage.databases().map((db) => [
+            db.name,
+            {
+              size_bytes: db.sizeBytes(),
+              log_entries: db.logEntryCount(),
+              tables: Object.fromEntries(db.tables().map((t) => [t.name, { record_count: t.recordCount() }])),
+            },
+          ]),
+        ),
+      };
+      if (!request.attributes) return info;
+      return Object.fromEntries(request.attributes.filter((a) => a in info).map((a) => [a, info[a]]));
+    },
+  }),
+  defineOperation({
+    name: 'get_configuration',
+    permission: 'super_user',
+    schema: z.object({}),
+    handler: ({}, { node }) => ({ ...node.config, config_file: node.configPath, node_name: node.nodeName }),
+  }),
+  defineOperation({
+    name: 'read_log',
+    permission: 'super_user',
+    schema: z.object({
+      limit: z.number().int().min(1).max(10_000).default(1000),
+      start: z.number().int().min(0).default(0),
+      level: z.enum(LOG_LEVELS).optional(),
+      from: z.iso.datetime({ offset: true }).optional(),
+      until: z.iso.datetime({ offset: true }).optional(),
+      order: z.enum(['asc', 'desc']).default('desc'),
+    }),
+    handler: (request, { node }) => {
+      const from = request.from ? Date.parse(request.from) : -Infinity;
+      const until = request.until ? Date.parse(request.until) : Infinity;
+      const lines = node.logger.recent().filter((line) => {
+        const time = Date.parse(line.timestamp);
+        return (!request.level || line.level === request.level) && time >= from && time <= until;
+      });
+      const ordered = request.order === 'desc' ? [...lines].reverse() : lines;
+      return ordered.slice(request.start, request.start + request.limit);
+    },
+  }),
+];

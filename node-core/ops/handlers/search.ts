@@ -1,0 +1,121 @@
+/**
+ * Read operations: search_by_id, search_by_value and search_by_conditions. Password hashes of
+ * `system.hdb_user` never leave the node.
+ */
+import { z } from 'zod';
+import type { Table } from '../../storage/table.ts';
+import { COMPARATORS, conditionForValue, project, search, type Condition, type ConditionGroup, type SortSpec } from '../../storage/search.ts';
+import type { DataRecord, PrimaryKey } from '../../storage/types.ts';
+import { defineOperation } from '../registry.ts';
+import type { OperationContext } from '../context.ts';
+import { databaseField, getAttributes, limitField, offsetField, primaryKeyValue, tableName } from '../validation.ts';
+
+function tableOf(context: OperationContext, database: string, table: string): Table {
+  return context.node.storage.requireDatabase(database).requireTable(table);
+}
+
+function withoutSecrets(table: Table, records: DataRecord[]): DataRecord[] {
+  if (table.definition.database !== 'system' || table.name !== 'hdb_user') return records;
+  return records.map(({ password: _password, ...rest }) => rest);
+}
+
+const conditionSchema = z
+  .object({
+    attribute: z.string().min(1).optional(),
+    search_attribute: z.string().min(1).optional(),
+    comparator: z.enum(COMPARATORS).optional(),
+    search_type: z.enum(COMPARATORS).optional(),
+    value: z.unknown().optional(),
+    search_value: z.unknown().optional(),
+  })
+  .transform((c, ctx): Condition => {
+    const attribute = c.attribute ?? c.search_attribute;
+    const comparator = c.comparator ?? c.search_type;
+    const value = c.value !== undefined ? c.value : c.search_value;
+    if (!attribute) ctx.addIssue({ code: 'custom', message: "condition needs 'attribute' (or 'search_attribute')" });
+    if (!comparator) ctx.addIssue({ code: 'custom', message: `condition needs 'comparator' (one of ${COMPARATORS.join(', ')})` });
+    if (value === undefined) ctx.addIssue({ code: 'custom', message: "condition needs 'value' (or 'search_value')" });
+    if (comparator === 'between' && !(Array.isArray(value) && value.length === 2)) {
+      ctx.addIssue({ code: 'custom', message: "'between' needs 'value' as [low, high]" });
+    }
+    return { attribute: attribute ?? '', comparator: comparator ?? 'equals', value };
+  });
+
+type ConditionNode = Condition | ConditionGroup;
+const MAX_CONDITION_DEPTH = 8;
+
+const conditionNode: z.ZodType<ConditionNode> = z.lazy(() =>
+  z.union([
+    z.object({ operator: z.enum(['and', 'or']).default('and'), conditions: z.array(conditionNode).min(1).max(100) }),
+    conditionSchema,
+  ]),
+) as z.ZodType<ConditionNode>;
+
+const sortSchema: z.ZodType<SortSpec> = z.lazy(() =>
+  z.object({ attribute: z.string().min(1), descending: z.boolean().optional(), next: sortSchema.optional() }),
+) as z.ZodType<SortSpec>;
+
+function depth(node: ConditionNode): number {
+  return 'conditions' in node ? 1 + Math.max(0, ...node.conditions.map(depth)) : 0;
+}
+
+export const searchOperations = [
+  defineOperation({
+    name: 'search_by_id',
+    aliases: ['search_by_hash'],
+    permission: 'any',
+    schema: z.object({ database: databaseField, table: tableName, ids: z.array(primaryKeyValue).max(100_000), get_attributes: getAttributes }),
+    handler: (request, context) => {
+      const table = tableOf(context, request.database, request.table);
+      const records: DataRecord[] = [];
+      for (const id of request.ids as PrimaryKey[]) {
+        const record = table.get(id);
+        if (record) records.push(record);
+      }
+      return project(withoutSecrets(table, records), request.get_attributes);
+    },
+  }),
+  defineOperation({
+    name: 'search_by_value',
+    permission: 'any',
+    schema: z.object({
+      database: databaseField,
+      table: tableName,
+      attribute: z.string().min(1),
+      value: z.union([z.string(), z.number(), z.boolean(), z.null()]),
+      get_attributes: getAttributes,
+      limit: limitField,
+      offset: offsetField,
+    }),
+    handler: (request, context) => {
+      const table = tableOf(context, request.database, request.table);
+      const { records } = search(table, conditionForValue(request.attribute, request.value), request);
+      return project(withoutSecrets(table, records), request.get_attributes);
+    },
+  }),
+  defineOperation({
+    name: 'search_by_conditions',
+    permission: 'any',
+    schema: z
+      .object({
+        database: databaseField,
+        table: tableName,
+        operator: z.enum(['and', 'or']).default('and'),
+        conditions: z.array(conditionNode).max(100),
+        get_attributes: getAttributes,
+        limit: limitField,
+        offset: offsetField,
+        sort: sortSchema.optional(),
+      })
+      .refine((r) => r.conditions.every((c) => depth(c) <= MAX_CONDITION_DEPTH), {
+        message: `conditions may nest at most ${MAX_CONDITION_DEPTH} levels`,
+        path: ['conditions'],
+      }),
+    handler: (request, context) => {
+      const table = tableOf(context, request.database, request.table);
+      const where: ConditionGroup = { operator: request.operator, conditions: request.conditions };
+      const { records } = search(table, where, request);
+      return project(withoutSecrets(table, records), request.get_attributes);
+    },
+  }),
+];

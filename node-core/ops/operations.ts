@@ -1,0 +1,19 @@
+/**
+ * Every operation this node answers, registered once.
+ */
+import { dataOperations } from './handlers/data.ts';
+import { nodeOperations } from './handlers/node.ts';
+import { schemaOperations } from './handlers/schema.ts';
+import { searchOperations } from './handlers/search.ts';
+import { userOperations } from './handlers/users.ts';
+import { OperationRegistry } from './registry.ts';
+
+export function createRegistry(): OperationRegistry {
+  return new OperationRegistry().register(
+    ...schemaOperations,
+    ...dataOperations,
+    ...searchOperations,
+    ...userOperations,
+    ...nodeOperations,
+  );
+}

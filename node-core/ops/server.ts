@@ -1,0 +1,207 @@
+/**
+ * The operations API over HTTP: `POST /` with a JSON body runs one operation (authenticate,
+ * look up, validate, handle); `GET` serves the renderer's built files; CORS as configured.
+ * Tracks in-flight requests so a stop lets them finish.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { badRequest, forbidden, isOpError, notFound, OpError, tooLarge } from '../errors.ts';
+import type { NodeServices } from '../services.ts';
+import { applyFieldAliases, formatIssues } from './validation.ts';
+
+const MIME_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+};
+
+export interface OpsServerOptions {
+  /** directory of the renderer's built files, served on GET; absent: GET answers with a note */
+  rendererDir?: string | undefined;
+}
+
+export class OpsServer {
+  readonly #server: http.Server;
+  #inFlight = 0;
+  #drained: (() => void) | null = null;
+
+  constructor(
+    private readonly node: NodeServices,
+    private readonly options: OpsServerOptions = {},
+  ) {
+    this.#server = http.createServer((req, res) => void this.#handle(req, res));
+    this.#server.requestTimeout = 120_000;
+    this.#server.headersTimeout = 30_000;
+  }
+
+  listen(port: number, host: string): Promise<{ host: string; port: number }> {
+    return new Promise((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(port, host, () => {
+        this.#server.off('error', reject);
+        const address = this.#server.address();
+        if (!address || typeof address === 'string') return reject(new Error('server has no address'));
+        resolve({ host: address.address, port: address.port });
+      });
+    });
+  }
+
+  /** Stop accepting, let in-flight requests finish, then close idle connections. */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#server.closeIdleConnections();
+    if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
+    this.#server.closeAllConnections();
+    await closed;
+  }
+
+  async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    this.#inFlight += 1;
+    const requestId = crypto.randomUUID();
+    try {
+      if (!this.#applyCors(req, res)) return;
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204).end();
+        return;
+      }
+      if (req.method === 'GET' || req.method === 'HEAD') {
+        this.#serveStatic(req, res);
+        return;
+      }
+      if (req.method !== 'POST') throw new OpError(405, `Method ${req.method} not allowed: send operations as POST /`);
+      const body = await this.#readBody(req);
+      const result = await this.#runOperation(body, req, requestId);
+      sendJson(res, 200, result);
+    } catch (error) {
+      if (isOpError(error)) {
+        sendJson(res, error.status, { error: error.message });
+      } else {
+        this.node.logger.error('Internal error in operation', { requestId, error: String((error as Error)?.stack ?? error) });
+        sendJson(res, 500, { error: `Internal error (request id ${requestId}); see the node's log` });
+      }
+    } finally {
+      this.#inFlight -= 1;
+      if (this.#inFlight === 0 && this.#drained) this.#drained();
+    }
+  }
+
+  async #runOperation(text: string, req: http.IncomingMessage, requestId: string): Promise<unknown> {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw badRequest(`Invalid JSON in request body: ${(error as Error).message}`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw badRequest('Request body must be a JSON object with an "operation" field');
+    }
+    const body = applyFieldAliases(parsed as Record<string, unknown>);
+    if (typeof body.operation !== 'string') {
+      throw badRequest(body.operation === undefined ? "'operation' is required" : "'operation' must be a string");
+    }
+    const operation = this.node.registry.get(body.operation);
+    const clientAddress = req.socket.remoteAddress ?? 'unknown';
+    // Authenticate before saying whether an operation exists, so anonymous callers learn nothing.
+    // Public operations (token creation) still use the Authorization header when one is sent.
+    const user =
+      operation?.permission === 'public' && !req.headers.authorization
+        ? null
+        : await this.node.auth.authenticate(req.headers.authorization, clientAddress);
+    if (!operation) throw badRequest(`Operation '${body.operation.slice(0, 100)}' not found`);
+    if (user && operation.permission === 'super_user' && user.role !== 'super_user') {
+      throw forbidden(`Operation '${operation.name}' requires the super_user role`);
+    }
+    if (user && operation.writes && user.role === 'read_only') {
+      throw forbidden(`Operation '${operation.name}' changes data; user '${user.username}' is read-only`);
+    }
+    const validated = operation.schema.safeParse(body, { reportInput: true });
+    if (!validated.success) throw badRequest(`${operation.name}: ${formatIssues(validated.error.issues)}`);
+    return operation.handler(validated.data, {
+      node: this.node,
+      user,
+      requestId,
+      clientAddress,
+    });
+  }
+
+  #readBody(req: http.IncomingMessage): Promise<string> {
+    const limit = this.node.config.operationsApi.network.maxBodySize;
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      req.resume();
+      return Promise.reject(tooLarge(`Request body of ${declared} bytes is over the limit of ${limit} bytes (operationsApi.network.maxBodySize)`));
+    }
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > limit) {
+          req.removeAllListeners('data');
+          req.resume();
+          reject(tooLarge(`Request body is over the limit of ${limit} bytes (operationsApi.network.maxBodySize)`));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      req.on('error', reject);
+    });
+  }
+
+  /** Returns false when the request was answered (a refused preflight). */
+  #applyCors(req: http.IncomingMessage, res: http.ServerResponse): boolean {
+    const { cors, corsAccessList } = this.node.config.operationsApi.network;
+    const origin = req.headers.origin;
+    if (!cors || !origin) return true;
+    const allowed = corsAccessList.includes('*') || corsAccessList.includes(origin);
+    if (!allowed) {
+      if (req.method === 'OPTIONS') {
+        sendJson(res, 403, { error: `Origin ${origin} is not in operationsApi.network.corsAccessList` });
+        return false;
+      }
+      return true;
+    }
+    res.setHeader('Access-Control-Allow-Origin', origin);
+    res.setHeader('Vary', 'Origin');
+    res.setHeader('Access-Control-Allow-Methods', 'POST, GET, OPTIONS');
+    res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type');
+    res.setHeader('Access-Control-Max-Age', '600');
+    return true;
+  }
+
+  #serveStatic(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const root = this.options.rendererDir;
+    if (!root || !fs.existsSync(path.join(root, 'index.html'))) {
+      if (new URL(req.url ?? '/', 'http://x').pathname !== '/') throw notFound('Not found');
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end(`Peerdesk node ${this.node.nodeName}: send operations as POST / (the UI is not built; run npm run build:renderer)\n`);
+      return;
+    }
+    const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const resolved = path.resolve(root, '.' + (pathname === '/' ? '/index.html' : pathname));
+    if (!resolved.startsWith(path.resolve(root) + path.sep)) throw notFound('Not found');
+    const file = fs.existsSync(resolved) && fs.statSync(resolved).isFile() ? resolved : path.join(root, 'index.html');
+    res.writeHead(200, {
+      'Content-Type': MIME_TYPES[path.extname(file)] ?? 'application/octet-stream',
+      'Cache-Control': file.endsWith('index.html') ? 'no-cache' : 'public, max-age=31536000, immutable',
+      'X-Content-Type-Options': 'nosniff',
+    });
+    if (req.method === 'HEAD') res.end();
+    else fs.createReadStream(file).pipe(res);
+  }
+}
+
+function sendJson(res: http.ServerResponse, status: number, value: unknown): void {
+  if (res.headersSent) return;
+  const body = JSON.stringify(value ?? null);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}

@@ -1,0 +1,250 @@
+/**
+ * One database: an LMDB environment (`<root>/database/<name>.mdb`) holding its tables, their
+ * definitions and its transaction log. Every write goes through `transact`, which runs in a
+ * child transaction of lmdb-js's batched write transaction (so concurrent requests share
+ * commits yet each stays atomic), appends one log entry in the same LMDB transaction, and
+ * resolves only once the commit is flushed to disk.
+ */
+import { EventEmitter } from 'node:events';
+import { open, type Database as LmdbDb, type Key, type RootDatabase } from 'lmdb';
+import type { HybridLogicalClock } from '../clock/hlc.ts';
+import { badRequest, notFound } from '../errors.ts';
+import { Table } from './table.ts';
+import type { LogEntry, LoggedWrite, SchemaChange, StoredRecord, TableDefinition, Tombstone, PrimaryKey } from './types.ts';
+
+/** Named sub-databases per environment: 3 per table plus meta and log. */
+const MAX_SUB_DATABASES = 3000;
+const PURGE_BATCH_SIZE = 1000;
+
+export interface DatabaseContext {
+  nodeName: string;
+  clock: HybridLogicalClock;
+}
+
+export interface TransactOptions {
+  user: string | null;
+  /** version to write under (replicated transactions); default: a fresh local version */
+  version?: number;
+  /** origin node of the transaction; default: this node */
+  origin?: string;
+}
+
+/** What a transaction callback can do; all of it lands in one LMDB transaction and one log entry. */
+export interface WriteTransaction {
+  readonly version: number;
+  readonly origin: string;
+  table(name: string): Table;
+  /** record a write for the transaction log (Table methods do not log by themselves) */
+  logWrite(write: LoggedWrite): void;
+  logSchema(change: SchemaChange): void;
+}
+
+export interface CommitEvent {
+  database: string;
+  sequence: number;
+  entry: LogEntry;
+}
+
+export class Database {
+  readonly #env: RootDatabase;
+  readonly #meta: LmdbDb<unknown, Key>;
+  readonly #log: LmdbDb<LogEntry, Key>;
+  readonly #tables = new Map<string, Table>();
+  readonly #events = new EventEmitter();
+  #closed = false;
+
+  private constructor(
+    readonly name: string,
+    readonly path: string,
+    private readonly context: DatabaseContext,
+  ) {
+    this.#env = open({ path, maxDbs: MAX_SUB_DATABASES, overlappingSync: true });
+    this.#meta = this.#env.openDB('meta', {});
+    this.#log = this.#env.openDB('log', {});
+    for (const { key, value } of this.#meta.getRange({ start: ['table'], end: ['table', '\u{10FFFF}'] })) {
+      if (Array.isArray(key) && key[0] === 'table') this.#attach(value as TableDefinition);
+    }
+    const last = this.lastSequence();
+    if (last > 0) context.clock.observe(last);
+    this.#events.setMaxListeners(0);
+  }
+
+  static open(name: string, path: string, context: DatabaseContext): Database {
+    return new Database(name, path, context);
+  }
+
+  tables(): Table[] {
+    return [...this.#tables.values()];
+  }
+
+  table(name: string): Table | undefined {
+    return this.#tables.get(name);
+  }
+
+  requireTable(name: string): Table {
+    const table = this.#tables.get(name);
+    if (!table) throw notFound(`Table '${this.name}.${name}' does not exist`);
+    return table;
+  }
+
+  /** Create a table (logged, so it replicates). Fails with 400 when it exists. */
+  async createTable(
+    definition: Omit<TableDefinition, 'database' | 'createdTime'>,
+    options: TransactOptions,
+  ): Promise<Table> {
+    if (this.#tables.has(definition.name)) {
+      throw badRequest(`Table '${definition.name}' already exists in '${this.name}'`);
+    }
+    const full: TableDefinition = { ...definition, database: this.name, createdTime: Date.now() };
+    // Sub-databases are created before the transaction: lmdb-js opens them in their own txn.
+    const table = this.#attach(full);
+    try {
+      await this.transact((tx) => {
+        this.#saveDefinition(full);
+        tx.logSchema({
+          kind: 'create_table',
+          table: full.name,
+          primaryKey: full.primaryKey,
+          attributes: full.attributes,
+          replicate: full.replicate,
+        });
+      }, options);
+    } catch (error) {
+      this.#tables.delete(full.name);
+      throw error;
+    }
+    return table;
+  }
+
+  async dropTable(name: string, options: TransactOptions): Promise<void> {
+    const table = this.requireTable(name);
+    await this.transact((tx) => {
+      table.stores.records.dropSync();
+      table.stores.index.dropSync();
+      table.stores.tombstones.dropSync();
+      this.#meta.remove(['table', name]);
+      tx.logSchema({ kind: 'drop_table', table: name });
+    }, options);
+    this.#tables.delete(name);
+  }
+
+  /**
+   * Run `write` atomically in the next batched LMDB transaction and log what it did.
+   * Resolves with its result once durable; rejects (changing nothing) if it throws.
+   */
+  async transact<T>(write: (tx: WriteTransaction) => T, options: TransactOptions): Promise<T> {
+    this.#assertOpen();
+    let committed: CommitEvent | undefined;
+    const result = await this.#env.childTransaction(() => {
+      const sequence = this.context.clock.next();
+      const version = options.version ?? sequence;
+      const origin = options.origin ?? this.context.nodeName;
+      const writes: LoggedWrite[] = [];
+      const schema: SchemaChange[] = [];
+      const tx: WriteTransaction = {
+        version,
+        origin,
+        table: (name) => this.requireTable(name),
+        logWrite: (w) => void writes.push(w),
+        logSchema: (c) => void schema.push(c),
+      };
+      const value = write(tx);
+      if (writes.length > 0 || schema.length > 0) {
+        const entry: LogEntry = { v: version, o: origin, u: options.user, w: writes };
+        if (schema.length > 0) entry.s = schema;
+        this.#log.put(sequence, entry);
+        committed = { database: this.name, sequence, entry };
+      }
+      return value;
+    });
+    await this.#env.flushed;
+    if (committed) this.#events.emit('commit', committed);
+    return result;
+  }
+
+  /** Listen for committed (durable) transactions; returns the unsubscribe function. */
+  onCommit(listener: (event: CommitEvent) => void): () => void {
+    this.#events.on('commit', listener);
+    return () => this.#events.off('commit', listener);
+  }
+
+  /** Log entries after `afterSequence`, in commit order. */
+  *readLog(afterSequence: number, limit = Infinity): Generator<{ sequence: number; entry: LogEntry }> {
+    let count = 0;
+    for (const { key, value } of this.#log.getRange({ start: afterSequence, exclusiveStart: true })) {
+      if (count++ >= limit) return;
+      yield { sequence: key as number, entry: value };
+    }
+  }
+
+  lastSequence(): number {
+    for (const key of this.#log.getKeys({ reverse: true, limit: 1 })) return key as number;
+    return 0;
+  }
+
+  logEntryCount(): number {
+    return (this.#log.getStats() as { entryCount: number }).entryCount;
+  }
+
+  /** Remove log entries and tombstones older than `cutoffMs`. Returns how many were removed. */
+  async purgeBefore(cutoffMs: number): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const keys = [...this.#log.getKeys({ end: cutoffMs, limit: PURGE_BATCH_SIZE })];
+      const stale: Array<{ table: Table; key: PrimaryKey }> = [];
+      for (const table of this.#tables.values()) {
+        for (const { key, value } of table.stores.tombstones.getRange({})) {
+          if (value.v < cutoffMs) stale.push({ table, key: key as PrimaryKey });
+          if (stale.length >= PURGE_BATCH_SIZE) break;
+        }
+      }
+      if (keys.length === 0 && stale.length === 0) return removed;
+      await this.#env.transaction(() => {
+        for (const key of keys) this.#log.remove(key);
+        for (const { table, key } of stale) table.stores.tombstones.remove(key);
+      });
+      removed += keys.length + stale.length;
+      if (keys.length < PURGE_BATCH_SIZE && stale.length < PURGE_BATCH_SIZE) return removed;
+    }
+  }
+
+  /** Bytes the environment occupies (LMDB's page count × page size). */
+  sizeBytes(): number {
+    const stats = this.#env.getStats() as { pageSize?: number; lastPageNumber?: number };
+    return (stats.pageSize ?? 4096) * ((stats.lastPageNumber ?? 0) + 1);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#env.flushed;
+    await this.#env.close();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw notFound(`database '${this.name}' does not exist`);
+  }
+
+  #attach(definition: TableDefinition): Table {
+    const prefix = `t:${definition.name}`;
+    const table = new Table(
+      definition,
+      {
+        records: this.#env.openDB<StoredRecord, Key>(`${prefix}:records`, {}),
+        index: this.#env.openDB<PrimaryKey, Key>(`${prefix}:index`, { dupSort: true, encoding: 'ordered-binary' }),
+        tombstones: this.#env.openDB<Tombstone, Key>(`${prefix}:tombstones`, {}),
+      },
+      (changed) => this.#saveDefinition(changed),
+    );
+    this.#tables.set(definition.name, table);
+    return table;
+  }
+
+  #saveDefinition(definition: TableDefinition): void {
+    this.#meta.put(['table', definition.name], { ...definition, attributes: [...definition.attributes] });
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * One table: its records (primary key → StoredRecord), a secondary index over every attribute
+ * ([attribute, value] → primary keys, dupSort) and its tombstones. Write methods must run inside
+ * a write transaction of the table's database (see Database.transact); reads run anywhere.
+ */
+import type { Database as LmdbDb, Key } from 'lmdb';
+import { indexValuesOf, type IndexValue } from './indexing.ts';
+import type { DataRecord, PrimaryKey, StoredRecord, TableDefinition, Tombstone } from './types.ts';
+
+/** lmdb's Key type omits null, which ordered-binary does encode (and sorts first) inside arrays. */
+function indexKey(attribute: string, value?: IndexValue): Key {
+  return (value === undefined ? [attribute] : [attribute, value]) as Key;
+}
+
+export const CREATED_TIME = '__createdtime__';
+export const UPDATED_TIME = '__updatedtime__';
+
+export interface TableStores {
+  records: LmdbDb<StoredRecord, Key>;
+  index: LmdbDb<PrimaryKey, Key>;
+  tombstones: LmdbDb<Tombstone, Key>;
+}
+
+export class Table {
+  readonly #knownAttributes: Set<string>;
+
+  constructor(
+    readonly definition: TableDefinition,
+    readonly stores: TableStores,
+    /** persists the definition when a write introduces new attributes */
+    private readonly saveDefinition: (definition: TableDefinition) => void,
+  ) {
+    this.#knownAttributes = new Set(definition.attributes);
+  }
+
+  get name(): string {
+    return this.definition.name;
+  }
+
+  get primaryKey(): string {
+    return this.definition.primaryKey;
+  }
+
+  get(key: PrimaryKey): DataRecord | undefined {
+    return this.stores.records.get(key)?.r;
+  }
+
+  getStored(key: PrimaryKey): StoredRecord | undefined {
+    return this.stores.records.get(key);
+  }
+
+  getTombstone(key: PrimaryKey): Tombstone | undefined {
+    return this.stores.tombstones.get(key);
+  }
+
+  recordCount(): number {
+    return (this.stores.records.getStats() as { entryCount: number }).entryCount;
+  }
+
+  hasAttribute(attribute: string): boolean {
+    return this.#knownAttributes.has(attribute);
+  }
+
+  /** Every stored record in primary key order. */
+  *scan(): Generator<{ key: PrimaryKey; stored: StoredRecord }> {
+    for (const { key, value } of this.stores.records.getRange({})) {
+      yield { key: key as PrimaryKey, stored: value };
+    }
+  }
+
+  /** Primary keys whose `attribute` has exactly `value` in the index. */
+  keysWithValue(attribute: string, value: IndexValue): PrimaryKey[] {
+    return [...this.stores.index.getValues(indexKey(attribute, value))];
+  }
+
+  /**
+   * Index entries of `attribute` in key order from `start` (inclusive) until `visit` returns
+   * false. Visits every (value, primary key) pair; the visitor decides when the range ends.
+   */
+  scanIndex(
+    attribute: string,
+    start: IndexValue | undefined,
+    visit: (value: IndexValue, key: PrimaryKey) => boolean,
+  ): void {
+    const range = this.stores.index.getRange({ start: indexKey(attribute, start) });
+    for (const { key, value } of range) {
+      const indexKey = key as [string, IndexValue];
+      if (indexKey[0] !== attribute) return;
+      if (!visit(indexKey[1], value)) return;
+    }
+  }
+
+  /** Store `record` under `key` at `version`, keeping the index in step. In a write txn. */
+  writeRecord(key: PrimaryKey, record: DataRecord, version: number, origin: string): void {
+    const previous = this.stores.records.get(key);
+    this.#learnAttributes(record);
+    this.#reindex(key, previous?.r, record);
+    this.stores.records.put(key, { v: version, o: origin, r: record });
+    if (this.stores.tombstones.get(key) !== undefined) this.stores.tombstones.remove(key);
+  }
+
+  /** Delete `key`, leaving a tombstone at `version`. Returns false when there was no record. */
+  deleteRecord(key: PrimaryKey, version: number, origin: string): boolean {
+    const previous = this.stores.records.get(key);
+    this.stores.tombstones.put(key, { v: version, o: origin });
+    if (!previous) return false;
+    this.#reindex(key, previous.r, undefined);
+    this.stores.records.remove(key);
+    return true;
+  }
+
+  /** Make sure `attribute` is part of the schema (create_attribute). In a write txn. */
+  addAttribute(attribute: string): boolean {
+    if (this.#knownAttributes.has(attribute)) return false;
+    this.#knownAttributes.add(attribute);
+    this.definition.attributes.push(attribute);
+    this.saveDefinition(this.definition);
+    return true;
+  }
+
+  #learnAttributes(record: DataRecord): void {
+    let changed = false;
+    for (const attribute of Object.keys(record)) {
+      if (!this.#knownAttributes.has(attribute)) {
+        this.#knownAttributes.add(attribute);
+        this.definition.attributes.push(attribute);
+        changed = true;
+      }
+    }
+    if (changed) this.saveDefinition(this.definition);
+  }
+
+  #reindex(key: PrimaryKey, before: DataRecord | undefined, after: DataRecord | undefined): void {
+    const { index } = this.stores;
+    const primaryKey = this.definition.primaryKey;
+    const attributes = new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})]);
+    for (const attribute of attributes) {
+      if (attribute === primaryKey) continue;
+      const oldValues = before && attribute in before ? indexValuesOf(before[attribute]) : [];
+      const newValues = after && attribute in after ? indexValuesOf(after[attribute]) : [];
+      if (oldValues.length === newValues.length && oldValues.every((v, i) => Object.is(v, newValues[i]))) continue;
+      const keep = new Set(newValues);
+      for (const value of oldValues) if (!keep.has(value)) index.remove(indexKey(attribute, value), key);
+      const had = new Set(oldValues);
+      for (const value of newValues) if (!had.has(value)) index.put(indexKey(attribute, value), key);
+    }
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Shapes stored in LMDB: records with their version, table definitions, and the entries of
+ * the transaction log that replication streams from.
+ */
+import type { PrimaryKey } from './names.ts';
+
+export type { PrimaryKey };
+
+/** A record as clients see it: a JSON object. */
+export type DataRecord = Record<string, unknown>;
+
+/** What the records sub-database holds per key: the record and who wrote which version. */
+export interface StoredRecord {
+  /** version (hybrid logical clock ms) of the transaction that wrote this record */
+  v: number;
+  /** name of the node where that transaction originated */
+  o: string;
+  r: DataRecord;
+}
+
+/** A deleted key, kept as long as the log so an older put cannot resurrect it. */
+export interface Tombstone {
+  v: number;
+  o: string;
+}
+
+export interface TableDefinition {
+  database: string;
+  name: string;
+  primaryKey: string;
+  /** attribute names in the order they first appeared; all are indexed */
+  attributes: string[];
+  /** false: never replicated (SPEC 4.2) */
+  replicate: boolean;
+  createdTime: number;
+}
+
+/** One record-level change inside a logged transaction. */
+export interface LoggedWrite {
+  /** table name */
+  t: string;
+  /** primary key */
+  k: PrimaryKey;
+  /** the full record after a put; absent for a delete */
+  r?: DataRecord;
+  /** true for a delete */
+  d?: true;
+}
+
+/** A schema change carried in the log so that it replicates with the data around it. */
+export type SchemaChange =
+  | { kind: 'create_table'; table: string; primaryKey: string; attributes: string[]; replicate: boolean }
+  | { kind: 'drop_table'; table: string }
+  | { kind: 'create_attribute'; table: string; attribute: string };
+
+/** One committed transaction, keyed in the log by its local sequence (commit order). */
+export interface LogEntry {
+  /** version all writes of the transaction carry, on every node */
+  v: number;
+  /** origin node name */
+  o: string;
+  /** user who issued the write at the origin (null for system work) */
+  u: string | null;
+  w: LoggedWrite[];
+  s?: SchemaChange[];
+}

@@ -1,0 +1,84 @@
+/**
+ * Record-level writes with HarperDB's semantics: insert skips existing keys, update merges into
+ * existing records and skips missing ones, upsert does either, delete leaves tombstones. Each
+ * runs inside a Database.transact callback and logs every change it makes.
+ */
+import crypto from 'node:crypto';
+import { badRequest } from '../errors.ts';
+import type { WriteTransaction } from './database.ts';
+import { attributeNameProblem, primaryKeyProblem } from './names.ts';
+import { CREATED_TIME, UPDATED_TIME, type Table } from './table.ts';
+import type { DataRecord, PrimaryKey } from './types.ts';
+
+export type WriteMode = 'insert' | 'update' | 'upsert';
+
+export interface WriteOutcome {
+  written: PrimaryKey[];
+  skipped: PrimaryKey[];
+}
+
+/**
+ * Check records before a transaction starts, so nothing can fail half-way through one.
+ * Returns the primary key of each record (undefined where insert/upsert will generate one).
+ */
+export function validateRecords(table: Table, records: readonly DataRecord[], mode: WriteMode): Array<PrimaryKey | undefined> {
+  return records.map((record, i) => {
+    for (const attribute of Object.keys(record)) {
+      const problem = attributeNameProblem(attribute);
+      if (problem) throw badRequest(`records[${i}]: attribute name ${JSON.stringify(attribute)} ${problem}`);
+    }
+    const key = record[table.primaryKey];
+    if (key === undefined || key === null) {
+      if (mode === 'update') throw badRequest(`records[${i}] has no '${table.primaryKey}' (the primary key of '${table.definition.database}.${table.name}'), which update needs`);
+      return undefined;
+    }
+    const problem = primaryKeyProblem(key);
+    if (problem) throw badRequest(`records[${i}].${table.primaryKey} ${problem}`);
+    return key as PrimaryKey;
+  });
+}
+
+export function writeRecords(
+  tx: WriteTransaction,
+  table: Table,
+  records: readonly DataRecord[],
+  keys: ReadonlyArray<PrimaryKey | undefined>,
+  mode: WriteMode,
+): WriteOutcome {
+  const now = Date.now();
+  const outcome: WriteOutcome = { written: [], skipped: [] };
+  records.forEach((record, i) => {
+    const key = keys[i] ?? crypto.randomUUID();
+    const existing = table.get(key);
+    if ((mode === 'insert' && existing) || (mode === 'update' && !existing)) {
+      outcome.skipped.push(key);
+      return;
+    }
+    const merged: DataRecord = existing
+      ? { ...existing, ...record, [table.primaryKey]: key, [CREATED_TIME]: existing[CREATED_TIME], [UPDATED_TIME]: now }
+      : { ...record, [table.primaryKey]: key, [CREATED_TIME]: now, [UPDATED_TIME]: now };
+    table.writeRecord(key, merged, tx.version, tx.origin);
+    tx.logWrite({ t: table.name, k: key, r: merged });
+    outcome.written.push(key);
+  });
+  return outcome;
+}
+
+export interface DeleteOutcome {
+  deleted: PrimaryKey[];
+  skipped: PrimaryKey[];
+}
+
+export function deleteRecords(tx: WriteTransaction, table: Table, keys: readonly PrimaryKey[]): DeleteOutcome {
+  const outcome: DeleteOutcome = { deleted: [], skipped: [] };
+  for (const key of keys) {
+    if (!table.get(key)) {
+      outcome.skipped.push(key);
+      continue;
+    }
+    table.deleteRecord(key, tx.version, tx.origin);
+    tx.logWrite({ t: table.name, k: key, d: true });
+    outcome.deleted.push(key);
+  }
+  return outcome;
+}
