@@ -145,11 +145,11 @@ export class NodeProcess {
   }
 
   /** POST a raw body (for malformed-input tests). */
-  async raw<T = any>(body: string | Buffer, auth: string | null = basicAuth(ADMIN.username, ADMIN.password), headers: Record<string, string> = {}): Promise<OpResponse<T>> {
+  async raw<T = any>(body: string | Uint8Array, auth: string | null = basicAuth(ADMIN.username, ADMIN.password), headers: Record<string, string> = {}): Promise<OpResponse<T>> {
     const response = await fetch(this.url + '/', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', ...(auth ? { Authorization: auth } : {}), ...headers },
-      body,
+      body: body as BodyInit,
     });
     const text = await response.text();
     let parsed: unknown = text;

@@ -1,0 +1,2 @@
+// Ambient declarations for the renderer: side-effect CSS imports handled by Vite.
+declare module '*.css' {}
