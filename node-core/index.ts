@@ -5,11 +5,13 @@
  */
 import path from 'node:path';
 import { HybridLogicalClock } from './clock/hlc.ts';
-import { bindHost, loadConfig, nodeName as deriveNodeName, parseCliFlags, parseDuration, type Config } from './config/index.ts';
+import { bindHost, isLoopbackIp, loadConfig, nodeName as deriveNodeName, parseCliFlags, parseDuration, type Config } from './config/index.ts';
 import { Logger } from './log/logger.ts';
 import { Authenticator } from './ops/auth.ts';
 import { createRegistry } from './ops/operations.ts';
 import { OpsServer } from './ops/server.ts';
+import { ReplicationManager } from './replication/manager.ts';
+import { InsecureTransport } from './replication/transport.ts';
 import type { NodeServices } from './services.ts';
 import { Storage } from './storage/storage.ts';
 import { generatePassword } from './system/passwords.ts';
@@ -77,11 +79,13 @@ export async function startNode(options: StartNodeOptions = {}): Promise<Running
       auth: new Authenticator(users, tokens),
       logger,
       registry: createRegistry(),
+      replication: null,
     };
     const server = new OpsServer(services, { rendererDir: options.rendererDir });
     const address = await server.listen(config.operationsApi.network.port, bindHost(config));
     const host = address.host.includes(':') ? `[${address.host}]` : address.host;
     const opsUrl = `http://${host}:${address.port}`;
+    const replication = await startReplication(services);
     const retention = startRetentionPurge(services);
     logger.notify('Node started', { nodeName, opsUrl, rootPath });
 
@@ -96,6 +100,7 @@ export async function startNode(options: StartNodeOptions = {}): Promise<Running
       stop: () =>
         (stopping ??= (async () => {
           clearInterval(retention);
+          await replication.stop();
           await server.close();
           await storage.close();
           logger.notify('Node stopped', { nodeName });
@@ -124,6 +129,18 @@ async function ensureFirstAdmin(
   const password = given ?? generatePassword();
   await users.add({ username, password, role: 'super_user', active: true }, null);
   return given === undefined ? password : undefined;
+}
+
+/**
+ * Replication over plain WebSocket on `replication.port` (IP-authenticated, the seed's insecure
+ * mode). Without that port the node still dials peers it is told about but listens for none.
+ */
+async function startReplication(services: NodeServices): Promise<ReplicationManager> {
+  const localAddress = isLoopbackIp(services.nodeName) ? services.nodeName : undefined;
+  const manager = new ReplicationManager(services, new InsecureTransport(localAddress));
+  await manager.start();
+  services.replication = manager;
+  return manager;
 }
 
 function startRetentionPurge(services: NodeServices): NodeJS.Timeout {

@@ -139,3 +139,16 @@ export function createConfigFile(configPath: string, config: Config): boolean {
     throw new ConfigError(`Cannot write configuration file ${configPath}: ${(error as Error).message}`, { configPath, cause: error });
   }
 }
+
+/**
+ * Change one key of the file in place (comments and other keys kept), for operations that
+ * persist configuration such as cluster_set_routes.
+ */
+export function updateConfigFile(configPath: string, keyPath: readonly string[], value: unknown): void {
+  const text = fs.existsSync(configPath) ? fs.readFileSync(configPath, 'utf8') : '';
+  const document = YAML.parseDocument(text);
+  document.setIn(keyPath, document.createNode(value));
+  const temporary = `${configPath}.${process.pid}.tmp`;
+  fs.writeFileSync(temporary, document.toString());
+  fs.renameSync(temporary, configPath);
+}

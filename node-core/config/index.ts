@@ -18,6 +18,6 @@ export {
 export { loadConfig, resolveRootPath, formatIssue, type LoadConfigOptions, type LoadedConfig } from './load.ts';
 export { ConfigError, type ConfigIssue } from './errors.ts';
 export { parseCliFlags, parseOverrideValue } from './overrides.ts';
-export { CONFIG_FILE_NAME, configToYaml } from './file.ts';
+export { CONFIG_FILE_NAME, configToYaml, updateConfigFile } from './file.ts';
 export { bindHost, isLoopbackIp, nodeName, normalizeRoutes, replicationUrl } from './derived.ts';
 export { normalizeRoute, parseRouteString, type NormalizedRoute, type RouteInput } from './routes.ts';

@@ -1,6 +1,7 @@
 /**
  * Every operation this node answers, registered once.
  */
+import { clusterOperations } from './handlers/cluster.ts';
 import { dataOperations } from './handlers/data.ts';
 import { nodeOperations } from './handlers/node.ts';
 import { schemaOperations } from './handlers/schema.ts';
@@ -15,5 +16,6 @@ export function createRegistry(): OperationRegistry {
     ...searchOperations,
     ...userOperations,
     ...nodeOperations,
+    ...clusterOperations,
   );
 }

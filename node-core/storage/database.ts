@@ -12,6 +12,9 @@ import { badRequest, notFound } from '../errors.ts';
 import { Table } from './table.ts';
 import type { LogEntry, LoggedWrite, SchemaChange, StoredRecord, TableDefinition, Tombstone, PrimaryKey } from './types.ts';
 
+/** Meta key: the last log sequence removed by retention (0: none yet). */
+export const PURGED_THROUGH_KEY = ['purgedThrough'];
+
 /** Named sub-databases per environment: 3 per table plus meta and log. */
 const MAX_SUB_DATABASES = 3000;
 const PURGE_BATCH_SIZE = 1000;
@@ -37,6 +40,23 @@ export interface WriteTransaction {
   /** record a write for the transaction log (Table methods do not log by themselves) */
   logWrite(write: LoggedWrite): void;
   logSchema(change: SchemaChange): void;
+}
+
+export interface DatabaseSnapshot {
+  /** last log sequence included in the snapshot */
+  sequence: number;
+  count(table: Table): number;
+  records(table: Table): Generator<{ key: PrimaryKey; stored: StoredRecord }>;
+  tombstones(table: Table): Generator<{ key: PrimaryKey; tombstone: Tombstone }>;
+  release(): void;
+}
+
+/** Keys of the meta sub-database: ['position', peer], ['synced'], ... */
+export type MetaKey = Array<string | number>;
+
+export interface MetaWriter {
+  /** set (or with undefined, remove) a meta value inside the running transaction */
+  set(key: MetaKey, value: unknown): void;
 }
 
 export interface CommitEvent {
@@ -134,32 +154,110 @@ export class Database {
    */
   async transact<T>(write: (tx: WriteTransaction) => T, options: TransactOptions): Promise<T> {
     this.#assertOpen();
-    let committed: CommitEvent | undefined;
-    const result = await this.#env.childTransaction(() => {
-      const sequence = this.context.clock.next();
-      const version = options.version ?? sequence;
-      const origin = options.origin ?? this.context.nodeName;
-      const writes: LoggedWrite[] = [];
-      const schema: SchemaChange[] = [];
-      const tx: WriteTransaction = {
-        version,
-        origin,
-        table: (name) => this.requireTable(name),
-        logWrite: (w) => void writes.push(w),
-        logSchema: (c) => void schema.push(c),
-      };
-      const value = write(tx);
-      if (writes.length > 0 || schema.length > 0) {
-        const entry: LogEntry = { v: version, o: origin, u: options.user, w: writes };
-        if (schema.length > 0) entry.s = schema;
-        this.#log.put(sequence, entry);
-        committed = { database: this.name, sequence, entry };
-      }
-      return value;
+    const committed: CommitEvent[] = [];
+    const result = await this.#env.childTransaction(() => this.#runLogged(write, options, committed));
+    await this.#afterCommit(committed);
+    return result;
+  }
+
+  /**
+   * Several transactions in one LMDB transaction (as received from a peer): each keeps its own
+   * version, origin and log entry; `finish` runs last inside the same LMDB transaction (to
+   * persist a replication position with the data). All or nothing; resolves once durable.
+   */
+  async transactBatch(
+    items: ReadonlyArray<{ options: TransactOptions; write: (tx: WriteTransaction) => void }>,
+    finish?: (meta: MetaWriter) => void,
+  ): Promise<void> {
+    this.#assertOpen();
+    const committed: CommitEvent[] = [];
+    await this.#env.childTransaction(() => {
+      for (const item of items) this.#runLogged(item.write, item.options, committed);
+      finish?.(this.#metaWriter);
+    });
+    await this.#afterCommit(committed);
+  }
+
+  /** Values this database keeps beside its tables (replication positions, sync state). */
+  getMeta<T>(key: MetaKey): T | undefined {
+    return this.#meta.get(key) as T | undefined;
+  }
+
+  /** Write meta values on their own (durable on return). */
+  async setMeta(entries: ReadonlyArray<[MetaKey, unknown]>): Promise<void> {
+    this.#assertOpen();
+    await this.#env.transaction(() => {
+      for (const [key, value] of entries) this.#metaWriter.set(key, value);
     });
     await this.#env.flushed;
-    if (committed) this.#events.emit('commit', committed);
-    return result;
+  }
+
+  /** Make sure tables exist (definitions received from a peer); not logged. */
+  async ensureTables(definitions: ReadonlyArray<Omit<TableDefinition, 'database' | 'createdTime'>>): Promise<void> {
+    const missing = definitions.filter((d) => !this.#tables.has(d.name));
+    if (missing.length === 0) return;
+    const attached = missing.map((d) => this.#attach({ ...d, attributes: [...d.attributes], database: this.name, createdTime: Date.now() }));
+    await this.#env.transaction(() => {
+      for (const table of attached) this.#saveDefinition(table.definition);
+    });
+    await this.#env.flushed;
+  }
+
+  /**
+   * A consistent read snapshot (for an initial copy): the log position and every record as of
+   * one committed state. Call release() when done; a snapshot pins old pages until then.
+   */
+  openSnapshot(): DatabaseSnapshot {
+    const transaction = this.#env.useReadTransaction();
+    let sequence = 0;
+    for (const key of this.#log.getKeys({ reverse: true, limit: 1, transaction })) sequence = key as number;
+    return {
+      sequence,
+      count: (table) => {
+        let n = 0;
+        for (const _ of table.stores.records.getKeys({ transaction })) n++;
+        return n;
+      },
+      *records(table) {
+        for (const { key, value } of table.stores.records.getRange({ transaction })) yield { key: key as PrimaryKey, stored: value };
+      },
+      *tombstones(table) {
+        for (const { key, value } of table.stores.tombstones.getRange({ transaction })) yield { key: key as PrimaryKey, tombstone: value };
+      },
+      release: () => transaction.done(),
+    };
+  }
+
+  readonly #metaWriter: MetaWriter = {
+    set: (key, value) => void (value === undefined ? this.#meta.remove(key) : this.#meta.put(key, value)),
+  };
+
+  #runLogged<T>(write: (tx: WriteTransaction) => T, options: TransactOptions, committed: CommitEvent[]): T {
+    const sequence = this.context.clock.next();
+    const version = options.version ?? sequence;
+    const origin = options.origin ?? this.context.nodeName;
+    const writes: LoggedWrite[] = [];
+    const schema: SchemaChange[] = [];
+    const tx: WriteTransaction = {
+      version,
+      origin,
+      table: (name) => this.requireTable(name),
+      logWrite: (w) => void writes.push(w),
+      logSchema: (c) => void schema.push(c),
+    };
+    const value = write(tx);
+    if (writes.length > 0 || schema.length > 0) {
+      const entry: LogEntry = { v: version, o: origin, u: options.user, w: writes };
+      if (schema.length > 0) entry.s = schema;
+      this.#log.put(sequence, entry);
+      committed.push({ database: this.name, sequence, entry });
+    }
+    return value;
+  }
+
+  async #afterCommit(committed: CommitEvent[]): Promise<void> {
+    await this.#env.flushed;
+    for (const event of committed) this.#events.emit('commit', event);
   }
 
   /** Listen for committed (durable) transactions; returns the unsubscribe function. */
@@ -175,6 +273,12 @@ export class Database {
       if (count++ >= limit) return;
       yield { sequence: key as number, entry: value };
     }
+  }
+
+  /** The oldest log entry's sequence still kept (0 when the log is empty). */
+  firstSequence(): number {
+    for (const key of this.#log.getKeys({ limit: 1 })) return key as number;
+    return 0;
   }
 
   lastSequence(): number {
@@ -202,6 +306,9 @@ export class Database {
       await this.#env.transaction(() => {
         for (const key of keys) this.#log.remove(key);
         for (const { table, key } of stale) table.stores.tombstones.remove(key);
+        // Peers whose position is older than this missed entries for good: they need a copy.
+        const last = keys[keys.length - 1];
+        if (last !== undefined) this.#metaWriter.set(PURGED_THROUGH_KEY, last);
       });
       removed += keys.length + stale.length;
       if (keys.length < PURGE_BATCH_SIZE && stale.length < PURGE_BATCH_SIZE) return removed;

@@ -183,8 +183,7 @@ function* indexCandidates(table: Table, condition: Condition, counter: { visited
   switch (comparator) {
     case 'equals': {
       if (!isScalar(value)) break;
-      const indexed = typeof value === 'string' && value.length > MAX_INDEXED_STRING_LENGTH ? value.slice(0, MAX_INDEXED_STRING_LENGTH) : value;
-      for (const key of table.keysWithValue(attribute, indexed)) {
+      for (const key of table.keysWithValue(attribute, indexedForm(value))) {
         counter.visited += 1;
         found.push(key);
       }
@@ -199,13 +198,14 @@ function* indexCandidates(table: Table, condition: Condition, counter: { visited
     case 'between': {
       if (!Array.isArray(value) || value.length !== 2 || !isScalar(value[0])) break;
       const [low, high] = value as [IndexValue, unknown];
-      collect(low, (v) => inRange(v, low, high));
+      collect(indexedForm(low), (v) => inRange(v, low, high));
       break;
     }
     case 'greater_than':
     case 'greater_than_equal':
       if (!isScalar(value)) break;
-      collect(value, (v) => (sameType(v, value) ? 'take' : 'stop'));
+      // Long strings are indexed by their prefix, so the range starts at the value's prefix.
+      collect(indexedForm(value), (v) => (sameType(v, value) ? 'take' : 'stop'));
       break;
     case 'less_than':
     case 'less_than_equal':
@@ -217,6 +217,11 @@ function* indexCandidates(table: Table, condition: Condition, counter: { visited
       collect(undefined, (v) => (typeof v === 'string' || typeof value !== 'string' ? 'take' : 'skip'));
   }
   yield* new Set(found);
+}
+
+/** How `value` appears in an index key (long strings by their indexed prefix). */
+function indexedForm(value: IndexValue): IndexValue {
+  return typeof value === 'string' && value.length > MAX_INDEXED_STRING_LENGTH ? value.slice(0, MAX_INDEXED_STRING_LENGTH) : value;
 }
 
 function isScalar(value: unknown): value is IndexValue {

@@ -12,6 +12,7 @@ const FILE_SUFFIX = '.mdb';
 
 export class Storage {
   readonly #databases = new Map<string, Database>();
+  readonly #createdListeners = new Set<(database: Database) => void>();
 
   private constructor(
     readonly directory: string,
@@ -54,7 +55,14 @@ export class Storage {
     if (this.#databases.has(name)) throw badRequest(`database '${name}' already exists`);
     const database = Database.open(name, path.join(this.directory, name + FILE_SUFFIX), this.context);
     this.#databases.set(name, database);
+    for (const listener of this.#createdListeners) listener(database);
     return database;
+  }
+
+  /** Be told of databases created from now on; returns the unsubscribe function. */
+  onDatabaseCreated(listener: (database: Database) => void): () => void {
+    this.#createdListeners.add(listener);
+    return () => this.#createdListeners.delete(listener);
   }
 
   async dropDatabase(name: string): Promise<void> {

@@ -1,0 +1,111 @@
+/**
+ * Applies what a peer sends: log entries (each atomically, all tables of it together, under its
+ * original version and origin, by the conflict rule; deletes leave tombstones) and initial-copy
+ * records. The peer's position is persisted in the same LMDB transaction as the data, so a
+ * crash re-sends rather than loses, and re-delivery changes nothing.
+ */
+import type { HybridLogicalClock } from '../clock/hlc.ts';
+import type { Database, WriteTransaction } from '../storage/database.ts';
+import type { Table } from '../storage/table.ts';
+import type { DataRecord, LogEntry, PrimaryKey, SchemaChange } from '../storage/types.ts';
+import { wins } from './conflict.ts';
+import { ProtocolError } from './protocol.ts';
+
+export const positionKey = (peer: string) => ['position', peer];
+export const SYNCED_KEY = ['synced'];
+
+export interface ApplyFilter {
+  /** false: this node does not take writes of `table` from this peer */
+  accepts(table: string): boolean;
+}
+
+export interface ApplyOutcome {
+  applied: number;
+  dropped: number;
+}
+
+/** Apply a frame of log entries and advance the peer's position to `through`, in one commit. */
+export async function applyEntries(
+  database: Database,
+  clock: HybridLogicalClock,
+  peer: string,
+  entries: ReadonlyArray<[number, LogEntry]>,
+  through: number,
+  filter: ApplyFilter,
+): Promise<ApplyOutcome> {
+  await ensureSchema(database, entries);
+  const outcome: ApplyOutcome = { applied: 0, dropped: 0 };
+  await database.transactBatch(
+    entries.map(([, entry]) => {
+      clock.observe(entry.v);
+      return {
+        options: { user: entry.u, version: entry.v, origin: entry.o },
+        write: (tx: WriteTransaction) => {
+          for (const change of entry.s ?? []) applySchemaChange(tx, database, change);
+          for (const write of entry.w) {
+            if (!filter.accepts(write.t)) continue;
+            const table = database.table(write.t);
+            if (!table) throw new ProtocolError(`write to unknown table '${database.name}.${write.t}'`);
+            if (applyWrite(tx, table, write.k, write.d ? undefined : write.r)) outcome.applied++;
+            else outcome.dropped++;
+          }
+        },
+      };
+    }),
+    (meta) => meta.set(positionKey(peer), through),
+  );
+  return outcome;
+}
+
+/** Merge copied records and tombstones (record null) by the conflict rule; nothing is logged. */
+export async function applyCopiedRecords(
+  database: Database,
+  clock: HybridLogicalClock,
+  tableName: string,
+  records: ReadonlyArray<[PrimaryKey, number, string, DataRecord | null]>,
+): Promise<number> {
+  const table = database.table(tableName);
+  if (!table) throw new ProtocolError(`copy of unknown table '${database.name}.${tableName}'`);
+  let applied = 0;
+  await database.transactBatch([], () => {
+    for (const [key, version, origin, record] of records) {
+      clock.observe(version);
+      const stamp = { v: version, o: origin };
+      if (!wins(stamp, table.getStored(key) ?? table.getTombstone(key))) continue;
+      if (record) table.writeRecord(key, record, version, origin);
+      else table.deleteRecord(key, version, origin);
+      applied++;
+    }
+  });
+  return applied;
+}
+
+function applyWrite(tx: WriteTransaction, table: Table, key: PrimaryKey, record: DataRecord | undefined): boolean {
+  const existing = table.getStored(key) ?? table.getTombstone(key);
+  if (!wins({ v: tx.version, o: tx.origin }, existing)) return false;
+  if (record) {
+    table.writeRecord(key, record, tx.version, tx.origin);
+    tx.logWrite({ t: table.name, k: key, r: record });
+  } else {
+    table.deleteRecord(key, tx.version, tx.origin);
+    tx.logWrite({ t: table.name, k: key, d: true });
+  }
+  return true;
+}
+
+function applySchemaChange(tx: WriteTransaction, database: Database, change: SchemaChange): void {
+  // Tables were created by ensureSchema before the transaction; log the change so it relays.
+  if (change.kind === 'create_table') tx.logSchema(change);
+  else if (change.kind === 'create_attribute') {
+    if (database.table(change.table)?.addAttribute(change.attribute)) tx.logSchema(change);
+  }
+  // drop_table is not replicated: dropping a table everywhere from one node is too sharp an edge.
+}
+
+async function ensureSchema(database: Database, entries: ReadonlyArray<[number, LogEntry]>): Promise<void> {
+  const wanted = entries.flatMap(([, entry]) => (entry.s ?? []).filter((c) => c.kind === 'create_table'));
+  if (wanted.length === 0) return;
+  await database.ensureTables(
+    wanted.map((c) => ({ name: c.table, primaryKey: c.primaryKey, attributes: c.attributes, replicate: c.replicate })),
+  );
+}

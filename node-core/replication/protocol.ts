@@ -1,0 +1,150 @@
+/**
+ * The replication wire protocol (subprotocol `peerdesk-replication-v1`): message shapes, their
+ * msgpack encoding (plain maps, no shared structures two processes could disagree on), and the
+ * checks every received frame passes before anything acts on it.
+ */
+import { Packr } from 'msgpackr';
+import { z } from 'zod';
+import type { DataRecord, LogEntry, PrimaryKey } from '../storage/types.ts';
+
+export const SUBPROTOCOL = 'peerdesk-replication-v1';
+export const PROTOCOL_VERSION = 1;
+
+/** Largest frame accepted (a single huge transaction must still fit). */
+export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
+/** A publisher packs log entries into frames up to about this size. */
+export const TARGET_FRAME_BYTES = 512 * 1024;
+/** Entries per frame at most, whatever their size. */
+export const MAX_ENTRIES_PER_FRAME = 2000;
+/** Records per initial-copy frame. */
+export const COPY_BATCH_RECORDS = 2000;
+
+/** WebSocket close codes we send (4000-4999 are for applications). */
+export const CloseCode = {
+  normal: 1000,
+  goingAway: 1001,
+  protocolError: 4002,
+  refused: 4003,
+  duplicate: 4009,
+  removed: 4010,
+  internal: 4011,
+} as const;
+
+export interface TableSchema {
+  name: string;
+  primaryKey: string;
+  attributes: string[];
+  replicate: boolean;
+}
+
+const tableSchema = z.object({
+  name: z.string().min(1).max(128),
+  primaryKey: z.string().min(1).max(128),
+  attributes: z.array(z.string().max(128)).max(100_000),
+  replicate: z.boolean(),
+});
+
+export const helloSchema = z.object({
+  t: z.literal('hello'),
+  protocol: z.number().int(),
+  node: z.string().min(1).max(255),
+  url: z.string().max(2048).nullable(),
+  database: z.string().min(1).max(128),
+  /** the sender's last applied sequence of the receiver's log (0: none yet) */
+  position: z.number().min(0),
+  /** false: the sender has never completed a sync of this database and wants a copy */
+  synced: z.boolean(),
+  /** stream only changes after this time instead of copying (add_node start_time) */
+  startTime: z.number().nullable(),
+  tables: z.array(tableSchema).max(10_000),
+});
+export type Hello = z.infer<typeof helloSchema>;
+
+/** A batch of log entries; `through` is the last sequence examined (entries may be filtered out). */
+export interface TxnsMessage {
+  t: 'txns';
+  entries: Array<[number, LogEntry]>;
+  through: number;
+}
+
+export interface AckMessage {
+  t: 'ack';
+  seq: number;
+}
+
+export interface CopyStartMessage {
+  t: 'copy-start';
+  total: number;
+  sequence: number;
+}
+
+export interface CopyMessage {
+  t: 'copy';
+  table: string;
+  /** [key, version, origin, record or null for a tombstone] */
+  records: Array<[PrimaryKey, number, string, DataRecord | null]>;
+}
+
+export interface CopyEndMessage {
+  t: 'copy-end';
+  sequence: number;
+}
+
+export type Message = Hello | TxnsMessage | AckMessage | CopyStartMessage | CopyMessage | CopyEndMessage;
+
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
+
+export function encode(message: Message): Buffer {
+  return packr.pack(message);
+}
+
+export class ProtocolError extends Error {
+  override name = 'ProtocolError';
+}
+
+const logEntryShape = (value: unknown): value is LogEntry => {
+  if (typeof value !== 'object' || value === null) return false;
+  const entry = value as Partial<LogEntry>;
+  return typeof entry.v === 'number' && typeof entry.o === 'string' && Array.isArray(entry.w);
+};
+
+/** Decode and check a frame; throws ProtocolError naming what is wrong. */
+export function decode(frame: Buffer): Message {
+  let value: unknown;
+  try {
+    value = packr.unpack(frame);
+  } catch (error) {
+    throw new ProtocolError(`undecodable frame: ${(error as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || typeof (value as { t?: unknown }).t !== 'string') {
+    throw new ProtocolError('frame is not a message (no type)');
+  }
+  const message = value as { t: string } & Record<string, unknown>;
+  switch (message.t) {
+    case 'hello': {
+      const parsed = helloSchema.safeParse(message);
+      if (!parsed.success) throw new ProtocolError(`bad hello: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`);
+      return parsed.data;
+    }
+    case 'txns':
+      if (!Array.isArray(message.entries) || typeof message.through !== 'number') throw new ProtocolError('bad txns frame');
+      for (const item of message.entries as unknown[]) {
+        if (!Array.isArray(item) || typeof item[0] !== 'number' || !logEntryShape(item[1])) throw new ProtocolError('bad log entry in txns frame');
+      }
+      return message as unknown as TxnsMessage;
+    case 'ack':
+      if (typeof message.seq !== 'number') throw new ProtocolError('bad ack');
+      return message as unknown as AckMessage;
+    case 'copy-start':
+      if (typeof message.total !== 'number' || typeof message.sequence !== 'number') throw new ProtocolError('bad copy-start');
+      return message as unknown as CopyStartMessage;
+    case 'copy':
+      if (typeof message.table !== 'string' || !Array.isArray(message.records)) throw new ProtocolError('bad copy frame');
+      return message as unknown as CopyMessage;
+    case 'copy-end':
+      if (typeof message.sequence !== 'number') throw new ProtocolError('bad copy-end');
+      return message as unknown as CopyEndMessage;
+    default:
+      throw new ProtocolError(`unknown message type ${JSON.stringify(message.t).slice(0, 40)}`);
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * cluster_status (SPEC 5): HarperDB's shape, one connection per peer with a socket per
+ * replicated database, plus our lag, pending and copy progress figures. Never credentials.
+ */
+import { linkKey, type Link } from './link.ts';
+import type { ReplicationManager } from './manager.ts';
+
+/** A link that received nothing for this long reports "Waiting" instead of "Receiving". */
+const RECEIVING_WINDOW_MS = 5_000;
+
+const utc = (ms: number): string | null => (ms > 0 ? new Date(ms).toUTCString() : null);
+
+export function clusterStatus(manager: ReplicationManager, nodeName: string, url: string | null): Record<string, unknown> {
+  const links = new Map(manager.links().map((link) => [link.key, link]));
+  const databases = manager.replicatedDatabases().map((db) => db.name).sort();
+  const connections = [...manager.membership.peers().values()]
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((peer) => {
+      const record = manager.membership.node(peer.name);
+      return {
+        name: peer.name,
+        url: peer.url,
+        replicates: true,
+        from_route: peer.fromRoute,
+        subscriptions: record?.subscriptions?.[nodeName] ?? manager.membership.node(nodeName)?.subscriptions?.[peer.name] ?? null,
+        ...(record?.shard != null ? { shard: record.shard } : {}),
+        database_sockets: databases.map((database) => {
+          const link = links.get(linkKey(peer.name, database));
+          const dial = manager.dialState(peer.name, database);
+          return link && link.state === 'open' ? socketStatus(link, database) : {
+            database,
+            connected: false,
+            nodes: [peer.name],
+            lastError: dial?.lastError ?? (link ? 'handshaking' : peer.url ? 'not connected yet' : 'no URL for this node (it must connect to us)'),
+            reconnectAttempts: dial?.attempts ?? 0,
+          };
+        }),
+      };
+    });
+  return { type: 'cluster-status', node_name: nodeName, url, is_enabled: true, connections };
+}
+
+function socketStatus(link: Link, database: string): Record<string, unknown> {
+  const copy = link.copyProgress;
+  const now = Date.now();
+  const receivedStatus = copy && !copy.done ? 'Copying' : now - link.lastFrameAt < RECEIVING_WINDOW_MS ? 'Receiving' : 'Waiting';
+  return {
+    database,
+    connected: true,
+    direction: link.direction,
+    latency: link.latencyMs,
+    nodes: [link.peer],
+    lastCommitConfirmed: utc(link.lastAckAt),
+    lastReceivedRemoteTime: utc(Math.floor(link.lastReceivedVersion)),
+    lastReceivedLocalTime: utc(link.lastReceivedLocalTime),
+    lastReceivedVersion: link.lastReceivedVersion || null,
+    sendingMessage: utc(Math.floor(link.lastSentVersion)),
+    backPressurePercent: link.backPressurePercent,
+    lastReceivedStatus: receivedStatus,
+    lag_ms: link.lastAppliedLag,
+    pending_transactions: link.pendingTransactions(),
+    ...(copy ? { copy_progress: { copied: copy.copied, total: copy.total, done: copy.done } } : {}),
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * How replication sockets are made: the transport dials peers and listens for them. Everything
+ * above the socket (handshake, streaming, apply) is the same for every transport; this one is
+ * plain WebSocket on `replication.port`, where a peer is recognised by its source IP (the
+ * seed's insecure mode). A TLS transport with certificate authentication plugs in beside it.
+ */
+import dns from 'node:dns/promises';
+import http from 'node:http';
+import net from 'node:net';
+import { WebSocket, WebSocketServer } from 'ws';
+import { MAX_FRAME_BYTES, SUBPROTOCOL } from './protocol.ts';
+
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+export interface Listener {
+  port: number;
+  close(): Promise<void>;
+}
+
+export interface ReplicationTransport {
+  readonly scheme: 'ws' | 'wss';
+  dial(url: string, headers?: Record<string, string>): WebSocket;
+  listen(host: string, port: number, onConnection: (socket: WebSocket, request: http.IncomingMessage) => void): Promise<Listener>;
+  /**
+   * Whether the peer on `request` may act as node `claimedName`; null when it may, else the
+   * reason it may not. `isKnown(name)` says whether a name is a configured route or node.
+   */
+  verifyPeer(request: http.IncomingMessage, claimedName: string, isKnown: (name: string) => boolean): Promise<string | null>;
+}
+
+export class InsecureTransport implements ReplicationTransport {
+  readonly scheme = 'ws' as const;
+
+  /** @param localAddress the address outgoing sockets bind to, so peers see this node's IP */
+  constructor(private readonly localAddress: string | undefined) {}
+
+  dial(url: string, headers: Record<string, string> = {}): WebSocket {
+    return new WebSocket(url, SUBPROTOCOL, {
+      maxPayload: MAX_FRAME_BYTES,
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+      perMessageDeflate: false,
+      headers,
+      ...(this.localAddress ? { localAddress: this.localAddress } : {}),
+    });
+  }
+
+  async listen(host: string, port: number, onConnection: (socket: WebSocket, request: http.IncomingMessage) => void): Promise<Listener> {
+    const server = http.createServer((_req, res) => res.writeHead(426, { 'Content-Type': 'text/plain' }).end('WebSocket replication endpoint\n'));
+    const wss = new WebSocketServer({
+      server,
+      maxPayload: MAX_FRAME_BYTES,
+      perMessageDeflate: false,
+      handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+    });
+    wss.on('connection', (socket, request) => {
+      if (socket.protocol !== SUBPROTOCOL) {
+        socket.close(4002, `subprotocol ${SUBPROTOCOL} required`);
+        return;
+      }
+      onConnection(socket, request);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    const address = server.address() as net.AddressInfo;
+    return {
+      port: address.port,
+      close: async () => {
+        for (const client of wss.clients) client.terminate();
+        await new Promise<void>((resolve) => wss.close(() => resolve()));
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      },
+    };
+  }
+
+  async verifyPeer(request: http.IncomingMessage, claimedName: string, isKnown: (name: string) => boolean): Promise<string | null> {
+    if (!isKnown(claimedName)) return `node '${claimedName}' is not a known node or route of this node`;
+    const remote = normalizeAddress(request.socket.remoteAddress ?? '');
+    const addresses = net.isIP(claimedName)
+      ? [claimedName]
+      : await dns.lookup(claimedName, { all: true }).then((all) => all.map((a) => a.address), () => []);
+    if (!addresses.map(normalizeAddress).includes(remote)) {
+      return `connection from ${remote} does not come from the address of node '${claimedName}' (${addresses.join(', ') || 'unresolvable'})`;
+    }
+    return null;
+  }
+}
+
+function normalizeAddress(address: string): string {
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
