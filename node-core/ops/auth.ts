@@ -21,12 +21,13 @@ export class Authenticator {
   async authenticate(header: string | undefined, clientAddress: string): Promise<User> {
     this.#checkRateLimit(clientAddress);
     if (!header) throw unauthorized('Must login');
-    const user = await this.#resolve(header);
-    if (!user) {
+    const resolved = await this.#resolve(header);
+    if (typeof resolved !== 'object') {
       this.#recordFailure(clientAddress);
-      throw unauthorized('Login failed');
+      // A malformed header gets the reason; wrong credentials never say more than "Login failed".
+      throw unauthorized(resolved ? `Login failed: ${resolved}` : 'Login failed');
     }
-    return user;
+    return resolved;
   }
 
   /** Credentials given in a request body (create_authentication_tokens). */
@@ -40,22 +41,29 @@ export class Authenticator {
     return user;
   }
 
-  async #resolve(header: string): Promise<User | undefined> {
+  /** The user, or why the header is refused ('' for wrong credentials: no detail). */
+  async #resolve(header: string): Promise<User | string> {
     const space = header.indexOf(' ');
     const scheme = (space < 0 ? header : header.slice(0, space)).toLowerCase();
     const value = space < 0 ? '' : header.slice(space + 1).trim();
     if (scheme === 'basic') {
+      if (!value) return "Basic credentials are missing (expected 'Basic <base64 of username:password>')";
+      if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return 'Basic credentials are not valid base64';
       const decoded = Buffer.from(value, 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
-      if (colon < 0) return undefined;
-      return this.users.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1));
+      if (colon < 0) return "Basic credentials must be the base64 of 'username:password'";
+      return (await this.users.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1))) ?? '';
     }
     if (scheme === 'bearer') {
       const username = this.tokens.verify(value, 'operation');
       const user = username === undefined ? undefined : this.users.get(username);
-      return user?.active ? user : undefined;
+      return user?.active ? user : 'invalid or expired operation token';
     }
-    return undefined;
+    // Never echo the header itself: without a scheme it may be the credentials.
+    const named = space > 0 && /^[A-Za-z][A-Za-z0-9_-]{0,19}$/.test(header.slice(0, space)) ? ` '${header.slice(0, space)}'` : '';
+    return space < 0
+      ? "the Authorization header has no scheme (expected 'Basic <base64 of username:password>' or 'Bearer <operation_token>')"
+      : `unsupported Authorization scheme${named} (expected Basic or Bearer)`;
   }
 
   #checkRateLimit(clientAddress: string): void {

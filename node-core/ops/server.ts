@@ -93,14 +93,19 @@ export class OpsServer {
   }
 
   async #runOperation(text: string, req: http.IncomingMessage, requestId: string): Promise<unknown> {
+    if (text.trim() === '') throw badRequest('Request body is empty: send a JSON object with an "operation" field');
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch (error) {
       throw badRequest(`Invalid JSON in request body: ${(error as Error).message}`);
     }
+    if (nestedDeeperThan(parsed, MAX_BODY_DEPTH)) {
+      throw badRequest(`Request body is nested deeper than ${MAX_BODY_DEPTH} levels of objects and arrays`);
+    }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      throw badRequest('Request body must be a JSON object with an "operation" field');
+      const got = parsed === null ? 'null' : Array.isArray(parsed) ? 'an array' : `a ${typeof parsed}`;
+      throw badRequest(`Request body must be a JSON object with an "operation" field, got ${got}`);
     }
     const body = applyFieldAliases(parsed as Record<string, unknown>);
     if (typeof body.operation !== 'string') {
@@ -197,6 +202,23 @@ export class OpsServer {
     if (req.method === 'HEAD') res.end();
     else fs.createReadStream(file).pipe(res);
   }
+}
+
+/** Deeper bodies are refused before validation: schemas, storage and encoders recurse. */
+const MAX_BODY_DEPTH = 100;
+
+/** True when `value` nests objects/arrays more than `limit` levels deep (counted without recursion). */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (typeof item !== 'object' || item === null) continue;
+    if (depth > limit) return true;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
 }
 
 function sendJson(res: http.ServerResponse, status: number, value: unknown): void {

@@ -55,16 +55,29 @@ function fieldPath(path: readonly PropertyKey[]): string {
 }
 
 /** One readable sentence per problem, each naming its field. */
-export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
+export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): string {
   return issues
     .slice(0, 5)
     .map((issue) => {
-      const field = fieldPath(issue.path);
+      const path = [...prefix, ...issue.path];
+      const field = fieldPath(path);
       if (issue.code === 'invalid_type' && issue.input === undefined) {
         return `'${field}' is required (expected ${issue.expected})`;
       }
       if (issue.code === 'invalid_type') {
         return `'${field}' must be ${article(issue.expected)}, got ${describe(issue.input)}`;
+      }
+      if (issue.code === 'invalid_union') {
+        // Every option refused the value's type: name the types accepted.
+        const types = issue.errors.map((branch) => (branch.length === 1 && branch[0]!.code === 'invalid_type' && branch[0]!.path.length === 0 ? branch[0]!.expected : undefined));
+        if (issue.errors.length > 0 && types.every((t) => t !== undefined)) {
+          const words = types.map((t) => article(t!));
+          const list = words.length > 1 ? `${words.slice(0, -1).join(', ')} or ${words.at(-1)}` : words[0];
+          return `'${field}' must be ${list}, got ${describe(issue.input)}`;
+        }
+        // One option matched the value's type: its problems are the ones to report.
+        const close = issue.errors.filter((branch, i) => branch.length > 0 && types[i] === undefined);
+        if (close.length === 1) return formatIssues(close[0]!, path);
       }
       const message = issue.message.replace(/^Invalid input: /, '');
       return field ? `'${field}': ${message}` : message;
@@ -73,7 +86,8 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
 }
 
 function article(expected: string): string {
-  const word = expected === 'record' ? 'object' : expected;
+  const word = expected === 'record' ? 'object' : expected === 'int' ? 'integer' : expected;
+  if (word === 'null' || word === 'undefined') return word;
   return /^[aeiou]/.test(word) ? `an ${word}` : `a ${word}`;
 }
 

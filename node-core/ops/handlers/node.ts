@@ -1,12 +1,22 @@
 /**
  * Node operations: system_information, get_configuration and read_log.
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import { z } from 'zod';
 import { LOG_LEVELS } from '../../log/logger.ts';
 import { defineOperation } from '../registry.ts';
 
 const INFO_ATTRIBUTES = ['system', 'time', 'cpu', 'memory', 'disk', 'network', 'database_metrics', 'harperdb_processes', 'replication'] as const;
+
+/** Size and use of the file system holding the node's root path. */
+function diskInfo(rootPath: string): Record<string, unknown> {
+  const stats = fs.statfsSync(rootPath);
+  const size = stats.blocks * stats.bsize;
+  const available = stats.bavail * stats.bsize;
+  const used = size - stats.bfree * stats.bsize;
+  return { size: [{ mount: rootPath, size, used, available, use: size > 0 ? Math.round((used / size) * 10_000) / 100 : 0 }] };
+}
 
 export const nodeOperations = [
   defineOperation({
@@ -47,6 +57,15 @@ export const nodeOperations = [
           heap_used: memory.heapUsed,
           heap_total: memory.heapTotal,
           external: memory.external,
+        },
+        disk: diskInfo(node.rootPath),
+        network: {
+          interfaces: Object.entries(os.networkInterfaces()).flatMap(([iface, addresses]) =>
+            (addresses ?? []).map((a) => ({ iface, address: a.address, family: a.family, mac: a.mac, internal: a.internal }))),
+        },
+        harperdb_processes: {
+          core: [{ pid: process.pid, ppid: process.ppid, name: 'peerdesk-node', uptime_s: process.uptime(), rss: memory.rss }],
+          clustering: [],
         },
         database_metrics: Object.fromEntries(
           node.storage.databases().map((db) => [

@@ -2,7 +2,7 @@
  * Schema operations: databases, tables and attributes, and the describe_* views of them.
  */
 import { z } from 'zod';
-import { badRequest } from '../../errors.ts';
+import { badRequest, forbidden } from '../../errors.ts';
 import type { Database } from '../../storage/database.ts';
 import type { Table } from '../../storage/table.ts';
 import { CREATED_TIME, UPDATED_TIME } from '../../storage/table.ts';
@@ -11,6 +11,10 @@ import type { OperationContext } from '../context.ts';
 import { attributeName, databaseField, databaseName, tableName } from '../validation.ts';
 
 const actor = (context: OperationContext) => ({ user: context.user?.username ?? null });
+
+function refuseSystemSchema(database: string): void {
+  if (database === 'system') throw forbidden("The system database's tables and attributes cannot be created or changed by schema operations");
+}
 
 export function describeTable(table: Table, database: Database): Record<string, unknown> {
   const { definition } = table;
@@ -81,6 +85,7 @@ export const schemaOperations = [
       replicate: z.boolean().default(true),
     }),
     handler: async (request, context) => {
+      refuseSystemSchema(request.database);
       const database = context.node.storage.ensureDatabase(request.database);
       const attributes = [request.primary_key, ...(request.attributes ?? []).map((a) => a.name)];
       await database.createTable(
@@ -107,6 +112,7 @@ export const schemaOperations = [
     writes: true,
     schema: z.object({ database: databaseField, table: tableName, attribute: attributeName }),
     handler: async (request, context) => {
+      refuseSystemSchema(request.database);
       const database = context.node.storage.requireDatabase(request.database);
       const table = database.requireTable(request.table);
       if (table.hasAttribute(request.attribute)) {

@@ -3,6 +3,7 @@
  * `system.hdb_user` never leave the node.
  */
 import { z } from 'zod';
+import { forbidden } from '../../errors.ts';
 import type { Table } from '../../storage/table.ts';
 import { COMPARATORS, conditionForValue, project, search, type Condition, type ConditionGroup, type SortSpec } from '../../storage/search.ts';
 import type { DataRecord, PrimaryKey } from '../../storage/types.ts';
@@ -14,13 +15,41 @@ function tableOf(context: OperationContext, database: string, table: string): Ta
   return context.node.storage.requireDatabase(database).requireTable(table);
 }
 
+function isUserTable(table: Table): boolean {
+  return table.definition.database === 'system' && table.name === 'hdb_user';
+}
+
 function withoutSecrets(table: Table, records: DataRecord[]): DataRecord[] {
-  if (table.definition.database !== 'system' || table.name !== 'hdb_user') return records;
+  if (!isUserTable(table)) return records;
   return records.map(({ password: _password, ...rest }) => rest);
 }
 
-const conditionSchema = z
+/** Searching or sorting hdb_user by `password` would be an oracle for the hashes: refused. */
+function refuseSecretAttributes(table: Table, attributes: string[]): void {
+  if (isUserTable(table) && attributes.includes('password')) {
+    throw forbidden("system.hdb_user cannot be searched or sorted by 'password'");
+  }
+}
+
+function conditionAttributes(node: Condition | ConditionGroup): string[] {
+  return 'conditions' in node ? node.conditions.flatMap(conditionAttributes) : [node.attribute];
+}
+
+function sortAttributes(sort: SortSpec | undefined): string[] {
+  return sort ? [sort.attribute, ...sortAttributes(sort.next)] : [];
+}
+
+type ConditionNode = Condition | ConditionGroup;
+const MAX_CONDITION_DEPTH = 8;
+
+/**
+ * One object schema for conditions and groups (a group has `conditions`), not a union, so an
+ * error names the field at fault (`conditions[0].comparator`) rather than "Invalid input".
+ */
+const conditionNode: z.ZodType<ConditionNode> = z.lazy(() => z
   .object({
+    operator: z.enum(['and', 'or']).optional(),
+    conditions: z.array(conditionNode).min(1).max(100).optional(),
     attribute: z.string().min(1).optional(),
     search_attribute: z.string().min(1).optional(),
     comparator: z.enum(COMPARATORS).optional(),
@@ -28,7 +57,8 @@ const conditionSchema = z
     value: z.unknown().optional(),
     search_value: z.unknown().optional(),
   })
-  .transform((c, ctx): Condition => {
+  .transform((c, ctx): ConditionNode => {
+    if (c.conditions) return { operator: c.operator ?? 'and', conditions: c.conditions };
     const attribute = c.attribute ?? c.search_attribute;
     const comparator = c.comparator ?? c.search_type;
     const value = c.value !== undefined ? c.value : c.search_value;
@@ -39,17 +69,7 @@ const conditionSchema = z
       ctx.addIssue({ code: 'custom', message: "'between' needs 'value' as [low, high]" });
     }
     return { attribute: attribute ?? '', comparator: comparator ?? 'equals', value };
-  });
-
-type ConditionNode = Condition | ConditionGroup;
-const MAX_CONDITION_DEPTH = 8;
-
-const conditionNode: z.ZodType<ConditionNode> = z.lazy(() =>
-  z.union([
-    z.object({ operator: z.enum(['and', 'or']).default('and'), conditions: z.array(conditionNode).min(1).max(100) }),
-    conditionSchema,
-  ]),
-) as z.ZodType<ConditionNode>;
+  })) as z.ZodType<ConditionNode>;
 
 const sortSchema: z.ZodType<SortSpec> = z.lazy(() =>
   z.object({ attribute: z.string().min(1), descending: z.boolean().optional(), next: sortSchema.optional() }),
@@ -89,6 +109,7 @@ export const searchOperations = [
     }),
     handler: (request, context) => {
       const table = tableOf(context, request.database, request.table);
+      refuseSecretAttributes(table, [request.attribute]);
       const { records } = search(table, conditionForValue(request.attribute, request.value), request);
       return project(withoutSecrets(table, records), request.get_attributes);
     },
@@ -114,6 +135,7 @@ export const searchOperations = [
     handler: (request, context) => {
       const table = tableOf(context, request.database, request.table);
       const where: ConditionGroup = { operator: request.operator, conditions: request.conditions };
+      refuseSecretAttributes(table, [...conditionAttributes(where), ...sortAttributes(request.sort)]);
       const { records } = search(table, where, request);
       return project(withoutSecrets(table, records), request.get_attributes);
     },
