@@ -22,8 +22,10 @@ import { UserStore } from './system/users.ts';
 export { ConfigError } from './config/index.ts';
 export { OpError } from './errors.ts';
 
-/** How often log entries and tombstones past `logging.auditRetention` are purged. */
-const RETENTION_PURGE_INTERVAL_MS = 60_000;
+/** Log entries and tombstones past `logging.auditRetention` are purged this often at most... */
+const RETENTION_PURGE_MAX_INTERVAL_MS = 60_000;
+/** ...and at least this often apart (short retentions are for tests and demos). */
+const RETENTION_PURGE_MIN_INTERVAL_MS = 500;
 
 export interface StartNodeOptions {
   /** root directory; `--root`/ROOTPATH in argv/env win over it */
@@ -152,7 +154,7 @@ function startRetentionPurge(services: NodeServices): NodeJS.Timeout {
         services.logger.error('Retention purge failed', { database: database.name, error: String(error) }),
       );
     }
-  }, RETENTION_PURGE_INTERVAL_MS);
+  }, Math.min(RETENTION_PURGE_MAX_INTERVAL_MS, Math.max(RETENTION_PURGE_MIN_INTERVAL_MS, retentionMs / 4)));
   timer.unref();
   return timer;
 }

@@ -22,8 +22,10 @@ import {
   type CopyMessage,
   type Hello,
   type Message,
+  type TableDigest,
   type TableSchema,
 } from './protocol.ts';
+import { tableDigest } from './verify.ts';
 
 /** Frames sent but not yet acknowledged before the publisher waits. */
 export const MAX_UNACKED_FRAMES = 16;
@@ -36,6 +38,7 @@ export const MAX_QUEUED_FRAMES = 8;
 export const PING_INTERVAL_MS = 2_000;
 /** A link with no pong for this long is dead, whatever TCP thinks. */
 export const PONG_TIMEOUT_MS = 10_000;
+export const VERIFY_TIMEOUT_MS = 30_000;
 
 export type LinkDirection = 'outbound' | 'inbound';
 export type LinkState = 'handshaking' | 'open' | 'closed';
@@ -105,6 +108,8 @@ export class Link {
   #pingTimer: NodeJS.Timeout | null = null;
   #unsubscribe: (() => void) | null = null;
   readonly #closedListeners: Array<(link: Link) => void> = [];
+  readonly #verifications = new Map<number, { resolve: (results: TableDigest[]) => void; reject: (error: Error) => void }>();
+  #nextVerifyId = 1;
 
   constructor(
     readonly socket: WebSocket,
@@ -169,6 +174,33 @@ export class Link {
     // A peer that never answers the close handshake must not keep the link half-open.
     setTimeout(() => this.socket.terminate(), 2_000).unref();
     this.#closed(code, reason);
+  }
+
+  /** The peer's digests of `tables` (cluster_verify). */
+  verify(tables: string[]): Promise<TableDigest[]> {
+    if (this.state !== 'open') return Promise.reject(new Error(`link to '${this.peer}' is not open`));
+    const id = this.#nextVerifyId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#verifications.delete(id);
+        reject(new Error(`'${this.peer}' did not answer within ${VERIFY_TIMEOUT_MS} ms`));
+      }, VERIFY_TIMEOUT_MS);
+      this.#verifications.set(id, {
+        resolve: (results) => (clearTimeout(timer), resolve(results)),
+        reject: (error) => (clearTimeout(timer), reject(error)),
+      });
+      this.#send({ t: 'verify', id, tables });
+    });
+  }
+
+  /** Exchange full copies with the peer, each side merging the other's (cluster_verify repair). */
+  repair(): void {
+    this.#send({ t: 'resync-request' });
+    if (!this.#sendingCopy && this.#publishing) {
+      void this.#sendCopy('resync')
+        .then(() => this.#pump())
+        .catch((error: unknown) => this.#fail(error));
+    }
   }
 
   /** New local commits: stream them if publishing. */
@@ -270,7 +302,7 @@ export class Link {
         await flush();
       }
       this.#send({ t: 'copy-end', sequence: snapshot.sequence });
-      this.#sentThrough = snapshot.sequence;
+      this.#sentThrough = Math.max(this.#sentThrough, snapshot.sequence);
     } finally {
       snapshot.release();
       this.#sendingCopy = false;
@@ -404,12 +436,29 @@ export class Link {
       case 'copy-end':
         if (!this.#copy) throw new ProtocolError('copy-end outside a copy');
         await this.database.setMeta([
-          [positionKey(this.peer), message.sequence],
+          [positionKey(this.peer), Math.max(message.sequence, this.database.getMeta<number>(positionKey(this.peer)) ?? 0)],
           [SYNCED_KEY, true],
         ]);
         this.#copy.done = true;
         this.#releaseCopy();
         this.env.logger.info('Database copy complete', { peer: this.peer, database: this.database.name, records: this.#copy.copied });
+        return;
+      case 'verify': {
+        const results = message.tables.flatMap((name) => {
+          const table = this.database.table(name);
+          return table ? [tableDigest(table)] : [];
+        });
+        this.#send({ t: 'verify-result', id: message.id, results });
+        return;
+      }
+      case 'verify-result':
+        this.#verifications.get(message.id)?.resolve(message.results);
+        this.#verifications.delete(message.id);
+        return;
+      case 'resync-request':
+        if (this.#sendingCopy) return;
+        await this.#sendCopy('resync');
+        void this.#pump();
         return;
       default:
         throw new ProtocolError(`unexpected '${message.t}'`);
@@ -476,6 +525,8 @@ export class Link {
     if (this.#pingTimer) clearInterval(this.#pingTimer);
     this.#unsubscribe?.();
     this.#releaseCopy();
+    for (const pending of this.#verifications.values()) pending.reject(new Error(`link to '${this.peer}' closed: ${this.closeReason}`));
+    this.#verifications.clear();
     for (const listener of this.#closedListeners) listener(this);
   }
 }

@@ -90,7 +90,32 @@ export interface CopyEndMessage {
   sequence: number;
 }
 
-export type Message = Hello | TxnsMessage | AckMessage | CopyStartMessage | CopyMessage | CopyEndMessage;
+/** cluster_verify: ask the peer for its digest of each table. */
+export interface VerifyMessage {
+  t: 'verify';
+  id: number;
+  tables: string[];
+}
+
+export interface TableDigest {
+  table: string;
+  record_count: number;
+  /** sha256 over (key, version, origin) of every record in key order */
+  digest: string;
+}
+
+export interface VerifyResultMessage {
+  t: 'verify-result';
+  id: number;
+  results: TableDigest[];
+}
+
+/** cluster_verify repair: send me a full copy to merge. */
+export interface ResyncRequestMessage {
+  t: 'resync-request';
+}
+
+export type Message = Hello | TxnsMessage | AckMessage | CopyStartMessage | CopyMessage | CopyEndMessage | VerifyMessage | VerifyResultMessage | ResyncRequestMessage;
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
 
@@ -144,6 +169,14 @@ export function decode(frame: Buffer): Message {
     case 'copy-end':
       if (typeof message.sequence !== 'number') throw new ProtocolError('bad copy-end');
       return message as unknown as CopyEndMessage;
+    case 'verify':
+      if (typeof message.id !== 'number' || !Array.isArray(message.tables) || !message.tables.every((t) => typeof t === 'string')) throw new ProtocolError('bad verify');
+      return message as unknown as VerifyMessage;
+    case 'verify-result':
+      if (typeof message.id !== 'number' || !Array.isArray(message.results)) throw new ProtocolError('bad verify-result');
+      return message as unknown as VerifyResultMessage;
+    case 'resync-request':
+      return { t: 'resync-request' };
     default:
       throw new ProtocolError(`unknown message type ${JSON.stringify(message.t).slice(0, 40)}`);
   }

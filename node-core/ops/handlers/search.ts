@@ -3,6 +3,7 @@
  * `system.hdb_user` never leave the node.
  */
 import { z } from 'zod';
+import { SYSTEM_DATABASE } from '../../system/tables.ts';
 import { forbidden } from '../../errors.ts';
 import type { Table } from '../../storage/table.ts';
 import { COMPARATORS, conditionForValue, project, search, type Condition, type ConditionGroup, type SortSpec } from '../../storage/search.ts';
@@ -12,6 +13,10 @@ import type { OperationContext } from '../context.ts';
 import { databaseField, getAttributes, limitField, offsetField, primaryKeyValue, tableName } from '../validation.ts';
 
 function tableOf(context: OperationContext, database: string, table: string): Table {
+  // The system tables describe users, nodes and certificates: super_user only, as in HarperDB.
+  if (database === SYSTEM_DATABASE && context.user?.role !== 'super_user') {
+    throw forbidden(`Reading the system database requires the super_user role`);
+  }
   return context.node.storage.requireDatabase(database).requireTable(table);
 }
 
