@@ -281,7 +281,10 @@ export class Link {
       const tables = this.database.tables().filter((t) => t.definition.replicate && policy.publishes(t.name));
       const total = tables.reduce((sum, t) => sum + snapshot.count(t), 0);
       this.env.logger.info('Sending database copy', { peer: this.peer, database: this.database.name, kind, total });
-      this.#send({ t: 'copy-start', total, sequence: snapshot.sequence });
+      // Tables created after the hello but before the snapshot are in neither the hello nor
+      // the log streamed after the snapshot: name them here.
+      const schemas = tables.map((t): TableSchema => ({ name: t.name, primaryKey: t.primaryKey, attributes: [...t.definition.attributes], replicate: t.definition.replicate }));
+      this.#send({ t: 'copy-start', total, sequence: snapshot.sequence, tables: schemas });
       for (const table of tables) {
         let batch: CopyMessage['records'] = [];
         const flush = async () => {
@@ -425,6 +428,7 @@ export class Link {
       case 'txns':
         return this.#onTxns(message.entries, message.through);
       case 'copy-start':
+        await this.database.ensureTables((message.tables ?? []).filter((t) => t.replicate));
         this.#copy = { copied: 0, total: message.total, done: false };
         this.env.logger.info('Receiving database copy', { peer: this.peer, database: this.database.name, total: message.total });
         return;

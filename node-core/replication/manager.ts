@@ -11,6 +11,7 @@ import { OpError } from '../errors.ts';
 import type { NodeServices } from '../services.ts';
 import type { Database } from '../storage/database.ts';
 import { SYSTEM_DATABASE } from '../system/tables.ts';
+import { SYNCED_KEY } from './apply.ts';
 import { Link, linkKey, type LinkEnvironment } from './link.ts';
 import { Membership, NODES_TABLE, type Peer } from './membership.ts';
 import { CloseCode, decode, ProtocolError, type Hello } from './protocol.ts';
@@ -67,7 +68,15 @@ export class ReplicationManager {
       releaseCopy: (database, link) => {
         if (this.#copyClaims.get(database) === link) this.#copyClaims.delete(database);
       },
-      startTime: (database) => services.storage.database(database)?.getMeta<number>(START_TIME_KEY) ?? null,
+      startTime: (database) => {
+        const db = services.storage.database(database);
+        const own = db?.getMeta<number>(START_TIME_KEY);
+        if (own !== undefined) return own;
+        // A database this node did not have when add_node gave a start_time (it arrives with
+        // its first link) streams from that time too, unless it has synced since.
+        if (database === SYSTEM_DATABASE || db?.getMeta<boolean>(SYNCED_KEY)) return null;
+        return services.storage.database(SYSTEM_DATABASE)?.getMeta<number>(JOIN_START_TIME_KEY) ?? null;
+      },
     };
   }
 
@@ -302,3 +311,5 @@ export class ReplicationManager {
 
 /** Meta key of a database: stream from this time on links without a position (add_node start_time). */
 export const START_TIME_KEY = ['startTime'];
+/** Meta key of the system database: the add_node start_time for databases that did not exist yet. */
+export const JOIN_START_TIME_KEY = ['joinStartTime'];

@@ -7,6 +7,7 @@ import { normalizeRoutes, type Config } from '../config/index.ts';
 import type { Database } from '../storage/database.ts';
 import type { DataRecord } from '../storage/types.ts';
 import { writeRecords, deleteRecords } from '../storage/writes.ts';
+import { SYSTEM_DATABASE } from '../system/tables.ts';
 import type { LinkPolicy } from './link.ts';
 
 export const NODES_TABLE = 'hdb_nodes';
@@ -87,15 +88,18 @@ export class Membership {
     if (!this.replicates(database)) return { publishes: () => false, subscribes: () => false };
     const own = this.node(peer)?.subscriptions?.[this.nodeName];
     const mirrored = this.node(this.nodeName)?.subscriptions?.[peer];
-    if (own) {
-      const rows = own.filter((s) => s.database === database);
+    // Subscriptions that do not name the system database leave it flowing both ways: its
+    // hdb_nodes rows carry the subscriptions to the peer (the mirror image) and membership.
+    const explicit = (rows: Subscription[] | undefined) => rows && (database !== SYSTEM_DATABASE || rows.some((s) => s.database === database));
+    if (explicit(own)) {
+      const rows = own!.filter((s) => s.database === database);
       return {
         publishes: (table) => rows.some((s) => s.table === table && s.publish),
         subscribes: (table) => rows.some((s) => s.table === table && s.subscribe),
       };
     }
-    if (mirrored) {
-      const rows = mirrored.filter((s) => s.database === database);
+    if (explicit(mirrored)) {
+      const rows = mirrored!.filter((s) => s.database === database);
       return {
         publishes: (table) => rows.some((s) => s.table === table && s.subscribe),
         subscribes: (table) => rows.some((s) => s.table === table && s.publish),

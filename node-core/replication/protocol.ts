@@ -76,6 +76,8 @@ export interface CopyStartMessage {
   t: 'copy-start';
   total: number;
   sequence: number;
+  /** the copied tables as of the snapshot (created on the receiver if missing) */
+  tables?: TableSchema[];
 }
 
 export interface CopyMessage {
@@ -162,6 +164,7 @@ export function decode(frame: Buffer): Message {
       return message as unknown as AckMessage;
     case 'copy-start':
       if (typeof message.total !== 'number' || typeof message.sequence !== 'number') throw new ProtocolError('bad copy-start');
+      if (message.tables !== undefined && !z.array(tableSchema).max(10_000).safeParse(message.tables).success) throw new ProtocolError('bad copy-start tables');
       return message as unknown as CopyStartMessage;
     case 'copy':
       if (typeof message.table !== 'string' || !Array.isArray(message.records)) throw new ProtocolError('bad copy frame');

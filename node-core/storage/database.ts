@@ -155,7 +155,7 @@ export class Database {
   async transact<T>(write: (tx: WriteTransaction) => T, options: TransactOptions): Promise<T> {
     this.#assertOpen();
     const committed: CommitEvent[] = [];
-    const result = await this.#env.childTransaction(() => this.#runLogged(write, options, committed));
+    const result = await this.#env.childTransaction(() => this.#runLogged(write, options, committed)).catch(this.#rollBackDefinitions);
     await this.#afterCommit(committed);
     return result;
   }
@@ -171,10 +171,12 @@ export class Database {
   ): Promise<void> {
     this.#assertOpen();
     const committed: CommitEvent[] = [];
-    await this.#env.childTransaction(() => {
-      for (const item of items) this.#runLogged(item.write, item.options, committed);
-      finish?.(this.#metaWriter);
-    });
+    await this.#env
+      .childTransaction(() => {
+        for (const item of items) this.#runLogged(item.write, item.options, committed);
+        finish?.(this.#metaWriter);
+      })
+      .catch(this.#rollBackDefinitions);
     await this.#afterCommit(committed);
   }
 
@@ -230,6 +232,15 @@ export class Database {
 
   readonly #metaWriter: MetaWriter = {
     set: (key, value) => void (value === undefined ? this.#meta.remove(key) : this.#meta.put(key, value)),
+  };
+
+  /** An aborted transaction may have taught tables attributes it never stored: forget them. */
+  readonly #rollBackDefinitions = (error: unknown): never => {
+    for (const table of this.#tables.values()) {
+      const stored = this.#meta.get(['table', table.name]) as TableDefinition | undefined;
+      if (stored && stored.attributes.length !== table.definition.attributes.length) table.resetAttributes(stored.attributes);
+    }
+    throw error;
   };
 
   #runLogged<T>(write: (tx: WriteTransaction) => T, options: TransactOptions, committed: CommitEvent[]): T {

@@ -109,6 +109,13 @@ export class Table {
     return true;
   }
 
+  /** Go back to the stored attribute list (after a transaction that learned some was aborted). */
+  resetAttributes(attributes: readonly string[]): void {
+    this.definition.attributes = [...attributes];
+    this.#knownAttributes.clear();
+    for (const attribute of attributes) this.#knownAttributes.add(attribute);
+  }
+
   /** Make sure `attribute` is part of the schema (create_attribute). In a write txn. */
   addAttribute(attribute: string): boolean {
     if (this.#knownAttributes.has(attribute)) return false;

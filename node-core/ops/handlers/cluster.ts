@@ -3,21 +3,31 @@
  * configure_cluster, the route operations and cluster_status. Credentials given to add_node
  * are used for one handshake and dropped: never stored, logged or returned.
  */
+import net from 'node:net';
 import { z } from 'zod';
 import { normalizeRoute, updateConfigFile, type RouteConfig } from '../../config/index.ts';
 import { badRequest, forbidden, notFound, OpError } from '../../errors.ts';
 import { SYNCED_KEY } from '../../replication/apply.ts';
-import { START_TIME_KEY, type ReplicationManager } from '../../replication/manager.ts';
+import { JOIN_START_TIME_KEY, START_TIME_KEY, type ReplicationManager } from '../../replication/manager.ts';
 import type { Subscription } from '../../replication/membership.ts';
 import { clusterStatus } from '../../replication/status.ts';
 import { tableDigest } from '../../replication/verify.ts';
 import type { NodeServices } from '../../services.ts';
+import type { Database } from '../../storage/database.ts';
+import { SYSTEM_DATABASE } from '../../system/tables.ts';
 import type { OperationContext } from '../context.ts';
 import { defineOperation } from '../registry.ts';
 
-const HOSTNAME_PATTERN = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$|^\[?[0-9A-Fa-f:.]+\]?$/;
+const DNS_NAME_PATTERN = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
-const hostname = z.string().min(1).max(253).regex(HOSTNAME_PATTERN, { message: 'must be a host name or IP address' });
+/** A DNS name, or a real IPv4 / IPv6 address (not ".", ":" or "999.1.1.1"). */
+function isHostname(text: string): boolean {
+  if (/^[0-9.]+$/.test(text)) return net.isIPv4(text);
+  if (text.includes(':') || text.startsWith('[')) return net.isIPv6(text.replace(/^\[(.*)\]$/, '$1'));
+  return DNS_NAME_PATTERN.test(text);
+}
+
+const hostname = z.string().min(1).max(253).refine(isHostname, { message: 'must be a host name or IP address' });
 
 const replicationUrl = z
   .string()
@@ -29,12 +39,23 @@ const replicationUrl = z
     } catch {
       return false;
     }
-  }, { message: 'must be a ws:// or wss:// URL with a host, e.g. wss://server-two:9933' });
+  }, { message: 'must be a ws:// or wss:// URL with a host, e.g. wss://server-two:9933' })
+  .refine((text) => {
+    try {
+      const url = new URL(text);
+      return !url.username && !url.password;
+    } catch {
+      return true;
+    }
+  }, { message: "must not contain credentials (give them in 'authorization': they would be stored with the node)" });
+
+/** The largest time a JavaScript Date can hold. */
+const MAX_TIME_MS = 8.64e15;
 
 /** ISO-8601 date-time or epoch milliseconds, as a number of ms. */
 const startTime = z.union([z.string(), z.number()]).transform((value, ctx) => {
   const ms = typeof value === 'number' ? value : /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : NaN;
-  if (!Number.isFinite(ms) || ms < 0) {
+  if (!Number.isFinite(ms) || ms < 0 || ms > MAX_TIME_MS) {
     ctx.addIssue({ code: 'custom', message: 'must be an ISO-8601 date-time or epoch milliseconds' });
     return z.NEVER;
   }
@@ -104,6 +125,8 @@ async function addNode(request: NodeRequest, context: OperationContext): Promise
   const manager = replication(context);
   const { name, url } = target(request, manager, context.node);
   checkSubscriptions(request.subscriptions, context.node);
+  // Before the first link opens: the peer may dial back (and offer a copy) as soon as it knows us.
+  if (request.start_time !== undefined) await applyStartTime(request.start_time, manager, context.node.storage.requireDatabase(SYSTEM_DATABASE));
   if (request.authorization) await manager.join(name, url, authorizationHeader(request.authorization));
   const existing = manager.membership.node(name);
   const subscriptions = { ...(existing?.subscriptions ?? {}) };
@@ -118,15 +141,19 @@ async function addNode(request: NodeRequest, context: OperationContext): Promise
     },
     actor(context),
   );
-  if (request.start_time !== undefined) await applyStartTime(request.start_time, manager);
   manager.reconcile();
   return name;
 }
 
-/** Databases not synced yet stream changes after `startMs` instead of copying (SPEC 4.5). */
-async function applyStartTime(startMs: number, manager: ReplicationManager): Promise<void> {
+/**
+ * Databases not synced yet stream changes after `startMs` instead of copying (SPEC 4.5), and so
+ * do databases that arrive later from a peer (JOIN_START_TIME_KEY on the system database).
+ * Not `system` itself: its hdb_nodes rows are how the node learns the rest of the cluster.
+ */
+async function applyStartTime(startMs: number, manager: ReplicationManager, system: Database): Promise<void> {
+  await system.setMeta([[JOIN_START_TIME_KEY, startMs]]);
   for (const database of manager.replicatedDatabases()) {
-    if (database.getMeta<boolean>(SYNCED_KEY)) continue;
+    if (database.name === SYSTEM_DATABASE || database.getMeta<boolean>(SYNCED_KEY)) continue;
     await database.setMeta([
       [START_TIME_KEY, startMs],
       [SYNCED_KEY, true],
@@ -142,6 +169,17 @@ const routeInput = z.union([
 function routeKey(route: RouteConfig | z.output<typeof routeInput>): string {
   const normalized = normalizeRoute(route as Parameters<typeof normalizeRoute>[0]);
   return `${normalized.hostname}:${normalized.port ?? ''}:${normalized.url ?? ''}`;
+}
+
+/** 400 naming the first route that does not parse (before anything is changed). */
+function checkRoutes(operation: string, routes: ReadonlyArray<z.output<typeof routeInput>>): void {
+  routes.forEach((route, i) => {
+    try {
+      normalizeRoute(route as Parameters<typeof normalizeRoute>[0]);
+    } catch (error) {
+      throw badRequest(`${operation}: 'routes[${i}]': ${(error as Error).message}`);
+    }
+  });
 }
 
 function saveRoutes(context: OperationContext, routes: RouteConfig[]): void {
@@ -198,6 +236,16 @@ export const clusterOperations = [
     schema: z.object({ connections: z.array(nodeTarget).max(1000) }),
     handler: async (request, context) => {
       const manager = replication(context);
+      // Check every connection before applying any, so a bad one leaves nothing half-configured.
+      request.connections.forEach((connection, i) => {
+        try {
+          target(connection, manager, context.node);
+          checkSubscriptions(connection.subscriptions, context.node);
+        } catch (error) {
+          if (error instanceof OpError) throw new OpError(error.status, `configure_cluster: 'connections[${i}]': ${error.message}`);
+          throw error;
+        }
+      });
       const keep = new Set<string>([context.node.nodeName]);
       for (const connection of request.connections) keep.add(await addNode(connection, context));
       for (const node of manager.membership.nodes()) {
@@ -217,12 +265,8 @@ export const clusterOperations = [
       const existing = new Set(routes.map(routeKey));
       const set: unknown[] = [];
       const skipped: unknown[] = [];
+      checkRoutes('cluster_set_routes', request.routes);
       for (const route of request.routes) {
-        try {
-          normalizeRoute(route as Parameters<typeof normalizeRoute>[0]);
-        } catch (error) {
-          throw badRequest(`route ${JSON.stringify(route)}: ${(error as Error).message}`);
-        }
         if (existing.has(routeKey(route))) skipped.push(route);
         else {
           existing.add(routeKey(route));
@@ -246,6 +290,7 @@ export const clusterOperations = [
     writes: true,
     schema: z.object({ routes: z.array(routeInput).min(1).max(1000) }),
     handler: (request, context) => {
+      checkRoutes('cluster_delete_routes', request.routes);
       const remove = new Set(request.routes.map(routeKey));
       const routes = context.node.config.replication.routes;
       const deleted = routes.filter((route) => remove.has(routeKey(route)));
