@@ -71,8 +71,9 @@ export async function applyCopiedRecords(
     for (const [key, version, origin, record] of records) {
       clock.observe(version);
       const stamp = { v: version, o: origin };
-      if (!wins(stamp, table.getStored(key) ?? table.getTombstone(key))) continue;
-      if (record) table.writeRecord(key, record, version, origin);
+      const stored = table.getStored(key);
+      if (!wins(stamp, stored ?? table.getTombstone(key))) continue;
+      if (record) table.writeRecord(key, record, version, origin, stored);
       else table.deleteRecord(key, version, origin);
       applied++;
     }
@@ -81,10 +82,10 @@ export async function applyCopiedRecords(
 }
 
 function applyWrite(tx: WriteTransaction, table: Table, key: PrimaryKey, record: DataRecord | undefined): boolean {
-  const existing = table.getStored(key) ?? table.getTombstone(key);
-  if (!wins({ v: tx.version, o: tx.origin }, existing)) return false;
+  const stored = table.getStored(key);
+  if (!wins({ v: tx.version, o: tx.origin }, stored ?? table.getTombstone(key))) return false;
   if (record) {
-    table.writeRecord(key, record, tx.version, tx.origin);
+    table.writeRecord(key, record, tx.version, tx.origin, stored);
     tx.logWrite({ t: table.name, k: key, r: record });
   } else {
     table.deleteRecord(key, tx.version, tx.origin);

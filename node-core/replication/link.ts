@@ -98,6 +98,8 @@ export class Link {
   #pumping = false;
   #pumpAgain = false;
   #sendingCopy = false;
+  /** #sentThrough is a position the peer has (not a start_time or nothing): a purge past it is a gap */
+  #sentIsPosition = false;
   lastAckAt = 0;
   lastSentVersion = 0;
 
@@ -265,6 +267,7 @@ export class Link {
       await this.#sendCopy(missedPurged ? 'resync' : 'initial');
     } else {
       this.#sentThrough = hello.position > 0 ? hello.position : (hello.startTime ?? 0);
+      this.#sentIsPosition = hello.position > 0;
     }
     this.#ackedThrough = this.#sentThrough;
     this.#publishing = true;
@@ -306,6 +309,7 @@ export class Link {
       }
       this.#send({ t: 'copy-end', sequence: snapshot.sequence });
       this.#sentThrough = Math.max(this.#sentThrough, snapshot.sequence);
+      this.#sentIsPosition = true;
     } finally {
       snapshot.release();
       this.#sendingCopy = false;
@@ -329,13 +333,27 @@ export class Link {
     try {
       do {
         this.#pumpAgain = false;
+        if (this.#purgedPastSent()) {
+          // The peer fell behind by more than the log retention while linked (slow or stalled):
+          // what it has not been sent is gone from the log, so it gets a snapshot to merge.
+          this.env.logger.warn('Peer is behind the purged log: resyncing it', { peer: this.peer, database: this.database.name });
+          await this.#sendCopy('resync');
+        }
         while (this.state === 'open' && this.#inFlight.length < MAX_UNACKED_FRAMES && this.socket.bufferedAmount < SEND_HIGH_WATER_BYTES) {
+          if (this.#purgedPastSent()) {
+            this.#pumpAgain = true;
+            break;
+          }
           if (!this.#sendNextFrame()) break;
         }
       } while (this.#pumpAgain && this.state === 'open');
     } finally {
       this.#pumping = false;
     }
+  }
+
+  #purgedPastSent(): boolean {
+    return this.#sentIsPosition && (this.database.getMeta<number>(PURGED_THROUGH_KEY) ?? 0) > this.#sentThrough;
   }
 
   /** Read the log after what was sent, filter for this peer, send one frame. False when nothing new. */
@@ -356,6 +374,7 @@ export class Link {
     if (through === this.#sentThrough) return false;
     this.#send({ t: 'txns', entries, through });
     this.#sentThrough = through;
+    this.#sentIsPosition = true;
     this.#inFlight.push(through);
     return true;
   }

@@ -211,8 +211,9 @@ export class Database {
    */
   openSnapshot(): DatabaseSnapshot {
     const transaction = this.#env.useReadTransaction();
-    let sequence = 0;
-    for (const key of this.#log.getKeys({ reverse: true, limit: 1, transaction })) sequence = key as number;
+    // With the log purged empty, the snapshot still reflects everything through the purge.
+    let sequence = (this.#meta.get(PURGED_THROUGH_KEY, { transaction }) as number | undefined) ?? 0;
+    for (const key of this.#log.getKeys({ reverse: true, limit: 1, transaction })) sequence = Math.max(sequence, key as number);
     return {
       sequence,
       count: (table) => {

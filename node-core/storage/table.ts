@@ -23,6 +23,8 @@ export interface TableStores {
 
 export class Table {
   readonly #knownAttributes: Set<string>;
+  /** false while the table has never had a delete: spares a tombstone lookup on every write */
+  #mayHaveTombstones: boolean;
 
   constructor(
     readonly definition: TableDefinition,
@@ -31,6 +33,7 @@ export class Table {
     private readonly saveDefinition: (definition: TableDefinition) => void,
   ) {
     this.#knownAttributes = new Set(definition.attributes);
+    this.#mayHaveTombstones = (stores.tombstones.getStats() as { entryCount: number }).entryCount > 0;
   }
 
   get name(): string {
@@ -50,7 +53,7 @@ export class Table {
   }
 
   getTombstone(key: PrimaryKey): Tombstone | undefined {
-    return this.stores.tombstones.get(key);
+    return this.#mayHaveTombstones ? this.stores.tombstones.get(key) : undefined;
   }
 
   recordCount(): number {
@@ -90,18 +93,21 @@ export class Table {
     }
   }
 
-  /** Store `record` under `key` at `version`, keeping the index in step. In a write txn. */
-  writeRecord(key: PrimaryKey, record: DataRecord, version: number, origin: string): void {
-    const previous = this.stores.records.get(key);
+  /**
+   * Store `record` under `key` at `version`, keeping the index in step. In a write txn.
+   * `previous` is what is stored now, when the caller has already read it.
+   */
+  writeRecord(key: PrimaryKey, record: DataRecord, version: number, origin: string, previous = this.stores.records.get(key)): void {
     this.#learnAttributes(record);
     this.#reindex(key, previous?.r, record);
     this.stores.records.put(key, { v: version, o: origin, r: record });
-    if (this.stores.tombstones.get(key) !== undefined) this.stores.tombstones.remove(key);
+    if (this.#mayHaveTombstones && this.stores.tombstones.get(key) !== undefined) this.stores.tombstones.remove(key);
   }
 
   /** Delete `key`, leaving a tombstone at `version`. Returns false when there was no record. */
   deleteRecord(key: PrimaryKey, version: number, origin: string): boolean {
     const previous = this.stores.records.get(key);
+    this.#mayHaveTombstones = true;
     this.stores.tombstones.put(key, { v: version, o: origin });
     if (!previous) return false;
     this.#reindex(key, previous.r, undefined);

@@ -49,15 +49,17 @@ export function writeRecords(
   const outcome: WriteOutcome = { written: [], skipped: [] };
   records.forEach((record, i) => {
     const key = keys[i] ?? crypto.randomUUID();
-    const existing = table.get(key);
-    if ((mode === 'insert' && existing) || (mode === 'update' && !existing)) {
+    const stored = table.getStored(key);
+    if ((mode === 'insert' && stored) || (mode === 'update' && !stored)) {
       outcome.skipped.push(key);
       return;
     }
-    const merged: DataRecord = existing
-      ? { ...existing, ...record, [table.primaryKey]: key, [CREATED_TIME]: existing[CREATED_TIME], [UPDATED_TIME]: now }
-      : { ...record, [table.primaryKey]: key, [CREATED_TIME]: now, [UPDATED_TIME]: now };
-    table.writeRecord(key, merged, tx.version, tx.origin);
+    // Object.assign then plain assignments: objects built this way encode markedly faster than spreads.
+    const merged: DataRecord = stored ? Object.assign({}, stored.r, record) : Object.assign({}, record);
+    merged[table.primaryKey] = key;
+    merged[CREATED_TIME] = stored ? stored.r[CREATED_TIME] : now;
+    merged[UPDATED_TIME] = now;
+    table.writeRecord(key, merged, tx.version, tx.origin, stored);
     tx.logWrite({ t: table.name, k: key, r: merged });
     outcome.written.push(key);
   });

@@ -128,6 +128,16 @@ export class NodeProcess {
     await this.#signal('SIGKILL');
   }
 
+  /** SIGSTOP: freeze the process; its sockets stay open but nothing is read or answered. */
+  pause(): void {
+    this.#child?.kill('SIGSTOP');
+  }
+
+  /** SIGCONT after pause(). */
+  resume(): void {
+    this.#child?.kill('SIGCONT');
+  }
+
   async restart(): Promise<void> {
     if (this.#child) await this.stop();
     await this.startProcess();

@@ -1,0 +1,175 @@
+/**
+ * The `replication` suite: three real nodes on loopback addresses replicating over WebSocket.
+ * Figures: replicated records/s (batches of 500 through the API on one node, until every
+ * replica has them), single-write visibility latency on a replica, initial-sync records/s of a
+ * 100k-record table to a new node, and in the same run the ceiling: a bare
+ * msgpackr → WebSocket → LMDB pipeline between two processes on this machine.
+ *
+ * Sizes: BENCH_SCALE scales the record counts; BENCH_VISIBILITY_SAMPLES (default 300).
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Packr } from 'msgpackr';
+import { WebSocket } from 'ws';
+import { Cluster, REPLICATION_PORT, startClusterNode } from '../test/support/cluster.ts';
+import { ADMIN, basicAuth, freshLoopbackAddress, type NodeProcess } from '../test/support/node-process.ts';
+import { emit, envInt, latencyDetails, note, nowMs, onCleanup, OpsClient, round, scaled, tempDir } from './lib.ts';
+import { benchRecord } from './records.ts';
+
+const SUITE = 'replication';
+const BATCH_SIZE = 500;
+const TARGETS = { replicated_per_s: 30_000, visibility_p50_ms: 2, visibility_p99_ms: 10, initial_sync_per_s: 100_000 };
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+export async function run(): Promise<void> {
+  const replicatedRecords = scaled(20_000, 2_000, BATCH_SIZE);
+  const syncRecords = scaled(100_000, 5_000, BATCH_SIZE);
+  const visibilitySamples = envInt('BENCH_VISIBILITY_SAMPLES', 300);
+
+  const ceiling = await pipelineCeiling(replicatedRecords);
+  emit({ suite: SUITE, name: 'ceiling_msgpackr_ws_lmdb', value: round(ceiling), unit: 'records/s', details: { records: replicatedRecords, batch: BATCH_SIZE } });
+
+  note('starting 3 nodes');
+  const cluster = await Cluster.start(3, { mesh: true, perNode: (_i) => ({ root: tempDir('node-').path }) });
+  onCleanup(() => cluster.cleanup());
+  const [a, b, c] = cluster.nodes as [NodeProcess, NodeProcess, NodeProcess];
+  const clients = cluster.nodes.map((node) => new OpsClient(node.url, basicAuth(ADMIN.username, ADMIN.password), 8));
+  onCleanup(() => clients.forEach((client) => client.close()));
+  const [ca, cb, cc] = clients as [OpsClient, OpsClient, OpsClient];
+  await ca.ok({ operation: 'create_table', database: 'bench', table: 'rep', primary_key: 'id' });
+  await ca.ok({ operation: 'create_table', database: 'bench', table: 'vis', primary_key: 'id' });
+  await waitUntil('tables on every node', async () => (await Promise.all([cb, cc].map((client) => count(client, 'rep').catch(() => -1)))).every((n) => n === 0));
+
+  note('warming up');
+  await insertBatches(ca, 'rep', 1_000_000, 2_000);
+  await waitUntil('warm-up replicated', async () => (await Promise.all([cb, cc].map((client) => count(client, 'rep')))).every((n) => n === 2_000));
+
+  note(`replicated throughput: ${replicatedRecords} records`);
+  const start = nowMs();
+  await insertBatches(ca, 'rep', 0, replicatedRecords);
+  const written = nowMs();
+  await waitUntil('every replica has every record', async () => (await Promise.all([cb, cc].map((client) => count(client, 'rep')))).every((n) => n === 2_000 + replicatedRecords), 120_000, 5);
+  const rate = replicatedRecords / ((nowMs() - start) / 1000);
+  emit({
+    suite: SUITE,
+    name: 'replicated_records_per_s',
+    value: round(rate),
+    unit: 'records/s',
+    ceiling: round(ceiling),
+    ratio: round(rate / ceiling, 3),
+    target: TARGETS.replicated_per_s,
+    pass: rate >= TARGETS.replicated_per_s,
+    details: { records: replicatedRecords, replicas: 2, write_ms: round(written - start), until_replicated_ms: round(nowMs() - start) },
+  });
+
+  note(`visibility latency: ${visibilitySamples} single writes`);
+  const samples: number[] = [];
+  for (let i = 0; i < visibilitySamples; i++) {
+    const id = `v${i}`;
+    const body = JSON.stringify({ operation: 'search_by_id', database: 'bench', table: 'vis', ids: [id], get_attributes: ['id'] });
+    const t0 = nowMs();
+    const write = ca.ok({ operation: 'insert', database: 'bench', table: 'vis', records: [{ id, at: Date.now() }] });
+    for (;;) {
+      const result = await cb.post(body);
+      if (result.body.length > 2) break;
+      if (nowMs() - t0 > 10_000) throw new Error(`record ${id} not visible on ${b.host} after 10 s`);
+    }
+    samples.push(nowMs() - t0);
+    await write;
+  }
+  const latency = latencyDetails(samples);
+  emit({ suite: SUITE, name: 'visibility_latency_p50', value: latency.p50_ms, unit: 'ms', target: TARGETS.visibility_p50_ms, pass: latency.p50_ms <= TARGETS.visibility_p50_ms, details: { ...latency, measured_from: 'insert request sent on A', polled_on: 'B (search_by_id loop)' } });
+  emit({ suite: SUITE, name: 'visibility_latency_p99', value: latency.p99_ms, unit: 'ms', target: TARGETS.visibility_p99_ms, pass: latency.p99_ms <= TARGETS.visibility_p99_ms, details: latency });
+
+  note(`initial sync: ${syncRecords} records to a new node`);
+  await ca.ok({ operation: 'create_table', database: 'bench', table: 'sync', primary_key: 'id' });
+  await insertBatches(ca, 'sync', 0, syncRecords, 4);
+  const joinerHost = freshLoopbackAddress();
+  const syncStart = nowMs();
+  const joiner = await startClusterNode({ host: joinerHost, root: tempDir('joiner-').path, routes: [a.host] });
+  onCleanup(() => joiner.cleanup());
+  const cj = new OpsClient(joiner.url, basicAuth(ADMIN.username, ADMIN.password), 4);
+  onCleanup(() => cj.close());
+  await waitUntil('the new node has the whole table', async () => (await count(cj, 'sync').catch(() => -1)) === syncRecords, 300_000, 20);
+  const syncRate = syncRecords / ((nowMs() - syncStart) / 1000);
+  emit({
+    suite: SUITE,
+    name: 'initial_sync_records_per_s',
+    value: round(syncRate),
+    unit: 'records/s',
+    ceiling: round(ceiling),
+    ratio: round(syncRate / ceiling, 3),
+    target: TARGETS.initial_sync_per_s,
+    pass: syncRate >= TARGETS.initial_sync_per_s,
+    details: { records: syncRecords, includes: 'node start-up and the whole database copy (all tables)', replication_port: REPLICATION_PORT },
+  });
+}
+
+async function insertBatches(client: OpsClient, table: string, first: number, total: number, inFlight = 2): Promise<void> {
+  let next = first;
+  const end = first + total;
+  const worker = async () => {
+    while (next < end) {
+      const from = next;
+      next += BATCH_SIZE;
+      const records = Array.from({ length: Math.min(BATCH_SIZE, end - from) }, (_, i) => benchRecord(from + i));
+      const result = await client.post(JSON.stringify({ operation: 'insert', database: 'bench', table, records }));
+      if (result.status !== 200) throw new Error(`insert failed: ${result.status} ${result.body.slice(0, 300)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+}
+
+async function count(client: OpsClient, table: string): Promise<number> {
+  const description = await client.ok<{ record_count: number }>({ operation: 'describe_table', database: 'bench', table });
+  return description.record_count;
+}
+
+async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 60_000, intervalMs = 20): Promise<void> {
+  const deadline = nowMs() + timeoutMs;
+  while (!(await check())) {
+    if (nowMs() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/**
+ * The ceiling: the same records, msgpack-encoded in frames of 500, sent over a WebSocket to a
+ * second process that writes each frame to LMDB in one transaction and acks after the flush.
+ */
+async function pipelineCeiling(records: number): Promise<number> {
+  const dir = tempDir('pipeline-');
+  const receiver = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, 'pipeline-receiver.ts'), dir.path], { stdio: ['ignore', 'pipe', 'inherit'] });
+  onCleanup(() => void receiver.kill('SIGKILL'));
+  const port = await new Promise<number>((resolve, reject) => {
+    receiver.stdout!.setEncoding('utf8').once('data', (line: string) => resolve(Number(line.trim())));
+    receiver.once('exit', (code) => reject(new Error(`pipeline receiver exited with ${code}`)));
+  });
+  const socket = new WebSocket(`ws://127.0.0.1:${port}`, { perMessageDeflate: false });
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  const packr = new Packr({ useRecords: false });
+  const frames: Buffer[] = [];
+  for (let from = 0; from < records; from += BATCH_SIZE) {
+    frames.push(packr.pack(Array.from({ length: BATCH_SIZE }, (_, i) => [from + i, benchRecord(from + i)])));
+  }
+  // Same shape as a link: a window of unacknowledged frames.
+  const start = nowMs();
+  let acked = 0;
+  let sent = 0;
+  await new Promise<void>((resolve) => {
+    const pump = () => {
+      while (sent < frames.length && sent - acked < 16) socket.send(frames[sent++]!);
+    };
+    socket.on('message', () => {
+      acked += 1;
+      if (acked === frames.length) resolve();
+      else pump();
+    });
+    pump();
+  });
+  const rate = records / ((nowMs() - start) / 1000);
+  socket.close();
+  receiver.kill('SIGTERM');
+  return rate;
+}
