@@ -87,10 +87,12 @@ export async function run(): Promise<void> {
   await insertBatches(ca, 'sync', 0, syncRecords, 4);
   const joinerHost = freshLoopbackAddress();
   const syncStart = nowMs();
-  const joiner = await startClusterNode({ host: joinerHost, root: tempDir('joiner-').path, routes: [a.host] });
+  const joiner = await startClusterNode({ host: joinerHost, root: tempDir('joiner-').path });
   onCleanup(() => joiner.cleanup());
   const cj = new OpsClient(joiner.url, basicAuth(ADMIN.username, ADMIN.password), 4);
   onCleanup(() => cj.close());
+  // Joining as an operator would: add_node with credentials, so A learns this node too.
+  await cj.ok({ operation: 'add_node', hostname: a.host, authorization: { username: ADMIN.username, password: ADMIN.password } });
   await waitUntil('the new node has the whole table', async () => (await count(cj, 'sync').catch(() => -1)) === syncRecords, 300_000, 20);
   const syncRate = syncRecords / ((nowMs() - syncStart) / 1000);
   emit({

@@ -22,6 +22,8 @@ export interface ApplyFilter {
 export interface ApplyOutcome {
   applied: number;
   dropped: number;
+  /** false when nothing could win, so no transaction ran and the position was not persisted */
+  committed: boolean;
 }
 
 /** Apply a frame of log entries and advance the peer's position to `through`, in one commit. */
@@ -33,8 +35,13 @@ export async function applyEntries(
   through: number,
   filter: ApplyFilter,
 ): Promise<ApplyOutcome> {
+  // Duplicates (relays, re-sends) are common: when no write can win, skip the commit entirely.
+  // Stored versions only grow, so a write that loses now would lose inside a transaction too.
+  if (!entries.some(([, entry]) => entry.s?.length || entry.w.some((w) => filter.accepts(w.t) && couldWin(database, w.t, w.k, entry)))) {
+    return { applied: 0, dropped: entries.reduce((n, [, e]) => n + e.w.length, 0), committed: false };
+  }
   await ensureSchema(database, entries);
-  const outcome: ApplyOutcome = { applied: 0, dropped: 0 };
+  const outcome: ApplyOutcome = { applied: 0, dropped: 0, committed: true };
   await database.transactBatch(
     entries.map(([, entry]) => {
       clock.observe(entry.v);
@@ -79,6 +86,12 @@ export async function applyCopiedRecords(
     }
   });
   return applied;
+}
+
+function couldWin(database: Database, tableName: string, key: PrimaryKey, entry: LogEntry): boolean {
+  const table = database.table(tableName);
+  if (!table) return true; // let the transaction report the unknown table
+  return wins({ v: entry.v, o: entry.o }, table.getStored(key) ?? table.getTombstone(key));
 }
 
 function applyWrite(tx: WriteTransaction, table: Table, key: PrimaryKey, record: DataRecord | undefined): boolean {

@@ -39,6 +39,11 @@ export const PING_INTERVAL_MS = 2_000;
 /** A link with no pong for this long is dead, whatever TCP thinks. */
 export const PONG_TIMEOUT_MS = 10_000;
 export const VERIFY_TIMEOUT_MS = 30_000;
+/**
+ * Positions that move without data (everything filtered or duplicate) are sent and persisted
+ * at most this often: they only save re-sending duplicates after a reconnect.
+ */
+export const IDLE_POSITION_INTERVAL_MS = 1_000;
 
 export type LinkDirection = 'outbound' | 'inbound';
 export type LinkState = 'handshaking' | 'open' | 'closed';
@@ -102,6 +107,10 @@ export class Link {
   #sentIsPosition = false;
   lastAckAt = 0;
   lastSentVersion = 0;
+  #idlePositionTimer: NodeJS.Timeout | null = null;
+  /** last sequence of the peer's log applied here (persisted at once with data, lazily without) */
+  #appliedThrough: number | null = null;
+  #positionPersistTimer: NodeJS.Timeout | null = null;
 
   // liveness
   latencyMs: number | null = null;
@@ -372,11 +381,30 @@ export class Link {
       this.lastSentVersion = entry.v;
     }
     if (through === this.#sentThrough) return false;
-    this.#send({ t: 'txns', entries, through });
     this.#sentThrough = through;
     this.#sentIsPosition = true;
+    if (entries.length === 0) {
+      this.#scheduleIdlePosition();
+      return true;
+    }
+    this.#send({ t: 'txns', entries, through });
     this.#inFlight.push(through);
     return true;
+  }
+
+  /** Tell the peer, a little later, that it is past entries it did not need. */
+  #scheduleIdlePosition(): void {
+    if (this.#idlePositionTimer) return;
+    this.#idlePositionTimer = setTimeout(() => {
+      this.#idlePositionTimer = null;
+      if (this.state !== 'open') return;
+      // A frame sent since carried a later position already.
+      if (this.#inFlight.length > 0 && this.#inFlight[this.#inFlight.length - 1]! >= this.#sentThrough) return;
+      if (this.#sentThrough <= this.#ackedThrough) return;
+      this.#send({ t: 'txns', entries: [], through: this.#sentThrough });
+      this.#inFlight.push(this.#sentThrough);
+    }, IDLE_POSITION_INTERVAL_MS);
+    this.#idlePositionTimer.unref();
   }
 
   /** The part of an entry this peer should get, or null for none of it. */
@@ -458,8 +486,9 @@ export class Link {
         return;
       case 'copy-end':
         if (!this.#copy) throw new ProtocolError('copy-end outside a copy');
+        this.#appliedThrough = Math.max(message.sequence, this.database.getMeta<number>(positionKey(this.peer)) ?? 0);
         await this.database.setMeta([
-          [positionKey(this.peer), Math.max(message.sequence, this.database.getMeta<number>(positionKey(this.peer)) ?? 0)],
+          [positionKey(this.peer), this.#appliedThrough],
           [SYNCED_KEY, true],
         ]);
         this.#copy.done = true;
@@ -489,14 +518,16 @@ export class Link {
   }
 
   async #onTxns(entries: Array<[number, LogEntry]>, through: number): Promise<void> {
-    const position = this.database.getMeta<number>(positionKey(this.peer)) ?? 0;
+    const position = (this.#appliedThrough ??= this.database.getMeta<number>(positionKey(this.peer)) ?? 0);
     if (through <= position) {
       this.#send({ t: 'ack', seq: through });
       return;
     }
     const fresh = entries.filter(([sequence]) => sequence > position);
     const policy = this.env.policy(this.peer, this.database.name);
-    await applyEntries(this.database, this.env.clock, this.peer, fresh, through, { accepts: (table) => policy.subscribes(table) });
+    const outcome = await applyEntries(this.database, this.env.clock, this.peer, fresh, through, { accepts: (table) => policy.subscribes(table) });
+    this.#appliedThrough = through;
+    if (!outcome.committed) this.#schedulePositionPersist();
     const now = Date.now();
     const last = fresh[fresh.length - 1]?.[1];
     if (last) {
@@ -505,6 +536,23 @@ export class Link {
       this.lastAppliedLag = Math.max(0, now - last.v);
     }
     this.#send({ t: 'ack', seq: through });
+  }
+
+  /** Persist a position that advanced without data, a little later (see IDLE_POSITION_INTERVAL_MS). */
+  #schedulePositionPersist(): void {
+    if (this.#positionPersistTimer) return;
+    this.#positionPersistTimer = setTimeout(() => {
+      this.#positionPersistTimer = null;
+      void this.#persistPosition();
+    }, IDLE_POSITION_INTERVAL_MS);
+    this.#positionPersistTimer.unref();
+  }
+
+  async #persistPosition(): Promise<void> {
+    const through = this.#appliedThrough;
+    if (through === null || this.database.closed) return;
+    const stored = this.database.getMeta<number>(positionKey(this.peer)) ?? 0;
+    if (through > stored) await this.database.setMeta([[positionKey(this.peer), through]]).catch(() => undefined);
   }
 
   #releaseCopy(): void {
@@ -546,6 +594,11 @@ export class Link {
     this.state = 'closed';
     this.closeReason ||= reason || `closed (${code})`;
     if (this.#pingTimer) clearInterval(this.#pingTimer);
+    if (this.#idlePositionTimer) clearTimeout(this.#idlePositionTimer);
+    if (this.#positionPersistTimer) {
+      clearTimeout(this.#positionPersistTimer);
+      void this.#persistPosition();
+    }
     this.#unsubscribe?.();
     this.#releaseCopy();
     for (const pending of this.#verifications.values()) pending.reject(new Error(`link to '${this.peer}' closed: ${this.closeReason}`));
