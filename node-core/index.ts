@@ -5,13 +5,13 @@
  */
 import path from 'node:path';
 import { HybridLogicalClock } from './clock/hlc.ts';
-import { bindHost, isLoopbackIp, loadConfig, nodeName as deriveNodeName, parseCliFlags, parseDuration, type Config } from './config/index.ts';
+import { bindHost, loadConfig, nodeName as deriveNodeName, parseCliFlags, parseDuration, type Config } from './config/index.ts';
 import { Logger } from './log/logger.ts';
 import { Authenticator } from './ops/auth.ts';
 import { createRegistry } from './ops/operations.ts';
 import { OpsServer } from './ops/server.ts';
 import { ReplicationManager } from './replication/manager.ts';
-import { InsecureTransport } from './replication/transport.ts';
+import { CertificateStore } from './security/certificates.ts';
 import type { NodeServices } from './services.ts';
 import { Storage } from './storage/storage.ts';
 import { generatePassword } from './system/passwords.ts';
@@ -81,8 +81,10 @@ export async function startNode(options: StartNodeOptions = {}): Promise<Running
       auth: new Authenticator(users, tokens),
       logger,
       registry: createRegistry(),
+      certificates: new CertificateStore(system, path.join(rootPath, 'keys'), nodeName, logger),
       replication: null,
     };
+    await services.certificates.initialize(certificateHosts(config, nodeName), config.tls);
     const server = new OpsServer(services, { rendererDir: options.rendererDir });
     const address = await server.listen(config.operationsApi.network.port, bindHost(config));
     const host = address.host.includes(':') ? `[${address.host}]` : address.host;
@@ -134,15 +136,22 @@ async function ensureFirstAdmin(
 }
 
 /**
- * Replication over plain WebSocket on `replication.port` (IP-authenticated, the seed's insecure
- * mode). Without that port the node still dials peers it is told about but listens for none.
+ * Replication: TLS with certificates on `replication.securePort`, plain WebSocket with IP-based
+ * peer authentication on `replication.port` (the seed's insecure mode), either or both. Without
+ * a listener the node still dials the peers it is told about.
  */
 async function startReplication(services: NodeServices): Promise<ReplicationManager> {
-  const localAddress = isLoopbackIp(services.nodeName) ? services.nodeName : undefined;
-  const manager = new ReplicationManager(services, new InsecureTransport(localAddress));
+  const manager = new ReplicationManager(services, services.certificates);
   await manager.start();
   services.replication = manager;
   return manager;
+}
+
+/** Names the node certificate is made for: the node name, its URL's host and loopback. */
+function certificateHosts(config: Config, nodeName: string): string[] {
+  const hosts = [nodeName, '127.0.0.1', 'localhost', '::1'];
+  if (config.replication.url) hosts.push(new URL(config.replication.url).hostname.replace(/^\[(.*)\]$/, '$1'));
+  return [...new Set(hosts)];
 }
 
 function startRetentionPurge(services: NodeServices): NodeJS.Timeout {

@@ -7,6 +7,7 @@ import type { Logger } from './log/logger.ts';
 import type { Authenticator } from './ops/auth.ts';
 import type { OperationRegistry } from './ops/registry.ts';
 import type { ReplicationManager } from './replication/manager.ts';
+import type { CertificateStore } from './security/certificates.ts';
 import type { Storage } from './storage/storage.ts';
 import type { TokenIssuer } from './system/tokens.ts';
 import type { UserStore } from './system/users.ts';
@@ -24,6 +25,7 @@ export interface NodeServices {
   auth: Authenticator;
   logger: Logger;
   registry: OperationRegistry;
+  certificates: CertificateStore;
   /** null until started (and in tools that open storage without replication) */
   replication: ReplicationManager | null;
 }

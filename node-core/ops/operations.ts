@@ -1,6 +1,7 @@
 /**
  * Every operation this node answers, registered once.
  */
+import { certificateOperations } from './handlers/certificates.ts';
 import { clusterOperations } from './handlers/cluster.ts';
 import { dataOperations } from './handlers/data.ts';
 import { nodeOperations } from './handlers/node.ts';
@@ -17,5 +18,6 @@ export function createRegistry(): OperationRegistry {
     ...userOperations,
     ...nodeOperations,
     ...clusterOperations,
+    ...certificateOperations,
   );
 }

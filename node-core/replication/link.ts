@@ -67,7 +67,12 @@ export interface LinkEnvironment {
   releaseCopy(database: string, link: Link): void;
   /** time to stream from when this database has no position with a peer (add_node start_time) */
   startTime(database: string): number | null;
+  /** this node's CA (PEM) to offer peers, if it has one */
+  authority(): string | null;
 }
+
+/** What admission decides about an inbound peer's hello. */
+export type Admission = { refused: string } | { refused?: undefined; certificate?: { certificate: string; ca: string } };
 
 export interface CopyProgress {
   copied: number;
@@ -80,6 +85,8 @@ export class Link {
   /** set at construction for outbound links, from the peer's hello for inbound ones */
   peer: string;
   peerUrl: string | null = null;
+  /** the CA the peer sent in its hello */
+  peerCa: string | null = null;
   closeReason = '';
   readonly openedAt = Date.now();
 
@@ -129,7 +136,9 @@ export class Link {
     private readonly env: LinkEnvironment,
     expectedPeer: string,
     /** inbound: decides whether the peer's hello is accepted (null) or refused (reason) */
-    private readonly admit: (link: Link, hello: Hello) => Promise<string | null> = async () => null,
+    private readonly admit: (link: Link, hello: Hello) => Promise<Admission> = async () => ({}),
+    /** outbound add_node over wss: a signing request for the peer's CA, and where the answer goes */
+    private readonly signing?: { csr: string; onCertificate: (certificate: string, ca: string) => Promise<void> },
   ) {
     this.peer = expectedPeer;
     socket.binaryType = 'nodebuffer';
@@ -239,7 +248,9 @@ export class Link {
       tables: this.database.tables().map(
         (t): TableSchema => ({ name: t.name, primaryKey: t.primaryKey, attributes: [...t.definition.attributes], replicate: t.definition.replicate }),
       ),
+      ca: this.env.authority(),
     };
+    if (this.signing && this.direction === 'outbound') hello.csr = this.signing.csr;
     this.#send(hello);
   }
 
@@ -249,18 +260,23 @@ export class Link {
     if (this.direction === 'outbound' && hello.node !== this.peer) {
       throw new ProtocolError(`expected node '${this.peer}' but '${hello.node}' answered`);
     }
+    let admission: Admission = {};
     if (this.direction === 'inbound') {
       this.peer = hello.node;
-      const refusal = await this.admit(this, hello);
-      if (refusal) {
-        this.close(CloseCode.refused, refusal);
+      admission = await this.admit(this, hello);
+      if (admission.refused !== undefined) {
+        this.close(CloseCode.refused, admission.refused);
         return;
       }
     }
     this.peerUrl = hello.url;
+    this.peerCa = hello.ca ?? null;
     this.#peerHello = hello;
     await this.database.ensureTables(hello.tables.filter((t) => t.replicate));
-    if (this.direction === 'inbound') this.#sendHello();
+    if (this.direction === 'inbound') {
+      this.#sendHello();
+      if (admission.certificate) this.#send({ t: 'certificate', ...admission.certificate });
+    }
     this.state = 'open';
     this.#startPing();
     this.env.logger.info('Replication link open', { peer: this.peer, database: this.database.name, direction: this.direction });
@@ -506,6 +522,10 @@ export class Link {
       case 'verify-result':
         this.#verifications.get(message.id)?.resolve(message.results);
         this.#verifications.delete(message.id);
+        return;
+      case 'certificate':
+        if (!this.signing) throw new ProtocolError('certificate sent without a signing request');
+        await this.signing.onCertificate(message.certificate, message.ca);
         return;
       case 'resync-request':
         if (this.#sendingCopy) return;

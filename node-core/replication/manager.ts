@@ -4,9 +4,10 @@
  * or one-time credentials from add_node), resolves duplicate links deterministically, and
  * follows hdb_nodes and new databases as they change.
  */
+import crypto from 'node:crypto';
 import type http from 'node:http';
 import type { WebSocket } from 'ws';
-import { bindHost } from '../config/index.ts';
+import { bindHost, isLoopbackIp } from '../config/index.ts';
 import { OpError } from '../errors.ts';
 import type { NodeServices } from '../services.ts';
 import type { Database } from '../storage/database.ts';
@@ -15,7 +16,11 @@ import { SYNCED_KEY } from './apply.ts';
 import { Link, linkKey, type LinkEnvironment } from './link.ts';
 import { Membership, NODES_TABLE, type Peer } from './membership.ts';
 import { CloseCode, decode, ProtocolError, type Hello } from './protocol.ts';
-import { HANDSHAKE_TIMEOUT_MS, type Listener, type ReplicationTransport } from './transport.ts';
+import { SecureTransport, type TlsMaterial } from './secure-transport.ts';
+import { HANDSHAKE_TIMEOUT_MS, InsecureTransport, type Listener, type ReplicationTransport } from './transport.ts';
+import { caName, type CertificateStore } from '../security/certificates.ts';
+import { certificateDetails, createSigningRequest, signRequest } from '../security/pki.ts';
+import type { Admission } from './link.ts';
 
 export const BACKOFF_BASE_MS = 200;
 export const BACKOFF_CAP_MS = 30_000;
@@ -38,7 +43,10 @@ export class ReplicationManager {
   readonly #dials = new Map<string, DialState>();
   readonly #copyClaims = new Map<string, Link>();
   readonly #environment: LinkEnvironment;
-  #listener: Listener | null = null;
+  readonly #insecure: InsecureTransport;
+  /** null when the node has no certificates store (tools that run without security) */
+  readonly #secure: SecureTransport | null;
+  readonly #listeners: Listener[] = [];
   #stopped = false;
   #unsubscribers: Array<() => void> = [];
   #reconcileQueued = false;
@@ -48,11 +56,18 @@ export class ReplicationManager {
 
   constructor(
     private readonly services: NodeServices,
-    private readonly transport: ReplicationTransport,
+    private readonly certificates: CertificateStore | null,
   ) {
     const system = services.storage.requireDatabase(SYSTEM_DATABASE);
-    const defaultPort = services.config.replication.port ?? services.config.replication.securePort ?? 9925;
-    this.membership = new Membership(services.config, services.nodeName, system, (host, port) => `${transport.scheme}://${host.includes(':') ? `[${host}]` : host}:${port ?? defaultPort}`);
+    const { port, securePort } = services.config.replication;
+    // Peers known only by host name are assumed to listen like this node does.
+    const secureByDefault = securePort !== null && certificates !== null;
+    const defaultPort = (secureByDefault ? securePort : port) ?? 9925;
+    const scheme = secureByDefault ? 'wss' : 'ws';
+    this.membership = new Membership(services.config, services.nodeName, system, (host, p) => `${scheme}://${host.includes(':') ? `[${host}]` : host}:${p ?? defaultPort}`);
+    const localAddress = isLoopbackIp(services.nodeName) ? services.nodeName : undefined;
+    this.#insecure = new InsecureTransport(localAddress);
+    this.#secure = certificates ? new SecureTransport(this.#tlsMaterial(certificates), localAddress) : null;
     this.#environment = {
       nodeName: services.nodeName,
       nodeUrl: () => this.url,
@@ -77,30 +92,70 @@ export class ReplicationManager {
         if (database === SYSTEM_DATABASE || db?.getMeta<boolean>(SYNCED_KEY)) return null;
         return services.storage.database(SYSTEM_DATABASE)?.getMeta<number>(JOIN_START_TIME_KEY) ?? null;
       },
+      authority: () => certificates?.ownAuthority()?.certificate ?? null,
+    };
+  }
+
+  /** What the TLS transport presents and trusts, read fresh for every connection. */
+  #tlsMaterial(certificates: CertificateStore): TlsMaterial {
+    return {
+      credentials: (peer) => {
+        const peerCa = peer ? this.membership.node(peer)?.ca : undefined;
+        let issuer: string | undefined;
+        try {
+          issuer = peerCa ? certificateDetails(peerCa).subject : undefined;
+        } catch {
+          issuer = undefined;
+        }
+        const best = certificates.bestCertificate(issuer);
+        return best ? { cert: best.row.certificate, key: best.key } : undefined;
+      },
+      trustedAuthorities: () =>
+        certificates.trustedAuthorities(
+          this.membership.nodes().flatMap((node) => (typeof node.ca === 'string' ? [node.ca] : [])),
+          this.services.config.replication.enableRootCAs,
+        ),
+      revokedSerials: (name) => this.membership.node(name)?.revoked_certificates ?? [],
     };
   }
 
   async start(): Promise<void> {
-    const { port } = this.services.config.replication;
+    const { port, securePort } = this.services.config.replication;
+    const host = this.services.nodeName.includes(':') ? `[${this.services.nodeName}]` : this.services.nodeName;
+    const bind = bindHost(this.services.config);
+    // Port 0 means any free port: advertise the one actually bound. TLS is preferred when both listen.
     if (port !== null) {
-      this.#listener = await this.transport.listen(bindHost(this.services.config), port, (socket, request) => this.#accept(socket, request));
-      const host = this.services.nodeName.includes(':') ? `[${this.services.nodeName}]` : this.services.nodeName;
-      // Port 0 means any free port: advertise the one actually bound.
-      this.url = `${this.transport.scheme}://${host}:${this.#listener.port}`;
+      const listener = await this.#insecure.listen(bind, port, (socket, request) => this.#accept(socket, request, this.#insecure));
+      this.#listeners.push(listener);
+      this.url = `ws://${host}:${listener.port}`;
+    }
+    if (securePort !== null && this.#secure) {
+      const secure = this.#secure;
+      const listener = await secure.listen(bind, securePort, (socket, request) => this.#accept(socket, request, secure));
+      this.#listeners.push(listener);
+      this.url = `wss://${host}:${listener.port}`;
     }
     if (this.url) await this.#ensureSelfRecord();
     const system = this.services.storage.requireDatabase(SYSTEM_DATABASE);
     this.#unsubscribers.push(
       system.onCommit((event) => {
-        if (event.entry.w.some((w) => w.t === NODES_TABLE)) this.reconcileSoon();
+        if (event.entry.w.some((w) => w.t === NODES_TABLE)) {
+          this.#secure?.refresh();
+          this.reconcileSoon();
+        }
       }),
       this.services.storage.onDatabaseCreated(() => this.reconcileSoon()),
     );
+    if (this.certificates) this.#unsubscribers.push(this.certificates.onChange(() => this.#secure?.refresh()));
     this.reconcile();
   }
 
-  get listenPort(): number | null {
-    return this.#listener?.port ?? null;
+  #transportFor(url: string): ReplicationTransport & { dial: SecureTransport['dial'] } {
+    if (url.startsWith('wss:')) {
+      if (!this.#secure) throw new OpError(400, `Cannot dial ${url}: this node has no certificates for TLS`);
+      return this.#secure;
+    }
+    return this.#insecure;
   }
 
   links(): Link[] {
@@ -155,18 +210,40 @@ export class ReplicationManager {
    * add_node with credentials: dial the target's system link presenting them once, so the
    * target records this node; resolves when the link is open, rejects with the target's reason.
    */
-  async join(name: string, url: string, authorization: string): Promise<void> {
+  async join(name: string, url: string, authorization: string, verifyTls = true): Promise<void> {
     const system = this.services.storage.requireDatabase(SYSTEM_DATABASE);
     const existing = this.#links.get(linkKey(name, SYSTEM_DATABASE));
-    if (existing?.state === 'open') return;
     existing?.close(CloseCode.normal, 'replaced by add_node');
+    const transport = this.#transportFor(url);
     let socket: WebSocket;
     try {
-      socket = this.transport.dial(url, { Authorization: authorization });
+      socket = transport.dial(url, { Authorization: authorization }, { verifyTls });
     } catch (error) {
       throw new OpError(400, `Cannot connect to '${url}': ${(error as Error).message}`);
     }
-    const link = new Link(socket, system, 'outbound', this.#environment, name);
+    // Over TLS, ask the target's CA to sign this node's key (cross-signing, SPEC 3).
+    let certified: Promise<void> = Promise.resolve();
+    let signing: ConstructorParameters<typeof Link>[6];
+    const own = url.startsWith('wss:') ? this.certificates?.bestCertificate() : undefined;
+    if (own && this.certificates) {
+      const certificates = this.certificates;
+      const publicKeyPem = crypto.createPublicKey(own.key).export({ type: 'spki', format: 'pem' }).toString();
+      certified = new Promise<void>((resolve, reject) => {
+        signing = {
+          csr: createSigningRequest({ privateKeyPem: own.key, publicKeyPem }, this.services.nodeName),
+          onCertificate: async (certificate, ca) => {
+            try {
+              await this.#storeCrossSigned(certificates, name, url, certificate, ca, own.key);
+              resolve();
+            } catch (error) {
+              reject(error instanceof Error ? error : new Error(String(error)));
+            }
+          },
+        };
+      });
+      certified.catch(() => undefined);
+    }
+    const link = new Link(socket, system, 'outbound', this.#environment, name, undefined, signing);
     this.#register(link);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -186,6 +263,22 @@ export class ReplicationManager {
         reject(new OpError(502, `Node '${name}' at ${url} refused the connection: ${link.closeReason || 'closed'}`));
       });
     });
+    await Promise.race([
+      certified,
+      new Promise<void>((_, reject) =>
+        setTimeout(() => reject(new OpError(504, `Node '${name}' did not send back a signed certificate within ${JOIN_TIMEOUT_MS} ms`)), JOIN_TIMEOUT_MS).unref(),
+      ),
+    ]);
+  }
+
+  /** Keep the certificate a peer's CA signed for this node, and trust that CA. */
+  async #storeCrossSigned(certificates: CertificateStore, peer: string, url: string, certificate: string, ca: string, key: string): Promise<void> {
+    const caDetails = certificateDetails(ca);
+    if (!caDetails.is_authority) throw new ProtocolError(`'${peer}' sent a CA certificate that is not a CA`);
+    await certificates.add({ name: caDetails.common_name ?? caName(peer), certificate: ca, is_authority: true, uses: ['ca'] }, null);
+    await certificates.add({ name: `${this.services.nodeName}-issued-by-${peer}`, certificate, private_key: key, is_authority: false }, null);
+    await this.membership.upsertNode({ name: peer, url, ca }, null);
+    this.services.logger.info('Stored certificate signed by peer CA', { peer, issuer: caDetails.subject });
   }
 
   async stop(): Promise<void> {
@@ -193,7 +286,7 @@ export class ReplicationManager {
     for (const unsubscribe of this.#unsubscribers) unsubscribe();
     for (const dial of this.#dials.values()) if (dial.timer) clearTimeout(dial.timer);
     for (const link of this.#links.values()) link.close(CloseCode.goingAway, 'node shutting down');
-    await this.#listener?.close();
+    await Promise.all(this.#listeners.map((listener) => listener.close()));
   }
 
   // ---- dialing ----
@@ -223,7 +316,7 @@ export class ReplicationManager {
   #dial(peer: Peer, db: Database): void {
     let socket: WebSocket;
     try {
-      socket = this.transport.dial(peer.url!);
+      socket = this.#transportFor(peer.url!).dial(peer.url!);
     } catch (error) {
       const dial = this.#dialStateFor(linkKey(peer.name, db.name));
       dial.lastError = (error as Error).message;
@@ -247,11 +340,11 @@ export class ReplicationManager {
 
   // ---- accepting ----
 
-  #accept(socket: WebSocket, request: http.IncomingMessage): void {
+  #accept(socket: WebSocket, request: http.IncomingMessage, transport: ReplicationTransport): void {
     const timer = setTimeout(() => socket.close(CloseCode.protocolError, 'no hello within the handshake timeout'), HANDSHAKE_TIMEOUT_MS);
     socket.once('message', (data: Buffer) => {
       clearTimeout(timer);
-      void this.#acceptHello(socket, request, data).catch((error: unknown) => {
+      void this.#acceptHello(socket, request, data, transport).catch((error: unknown) => {
         const reason = error instanceof ProtocolError ? `protocol error: ${error.message}` : String((error as Error)?.message ?? error);
         socket.close(error instanceof ProtocolError ? CloseCode.protocolError : CloseCode.refused, reason.slice(0, 120));
       });
@@ -259,7 +352,7 @@ export class ReplicationManager {
     socket.on('error', () => undefined);
   }
 
-  async #acceptHello(socket: WebSocket, request: http.IncomingMessage, data: Buffer): Promise<void> {
+  async #acceptHello(socket: WebSocket, request: http.IncomingMessage, data: Buffer, transport: ReplicationTransport): Promise<void> {
     const hello = decode(data);
     if (hello.t !== 'hello') throw new ProtocolError(`expected hello, got '${hello.t}'`);
     if (this.#stopped) throw new Error('node is shutting down');
@@ -269,7 +362,7 @@ export class ReplicationManager {
       throw new Error(`database '${hello.database}' is not replicated by node '${this.services.nodeName}'`);
     }
     db ??= this.services.storage.createDatabase(hello.database);
-    const link = new Link(socket, db, 'inbound', this.#environment, hello.node, (l, h) => this.#admit(l, h, request, credentialed));
+    const link = new Link(socket, db, 'inbound', this.#environment, hello.node, (l, h) => this.#admit(l, h, request, credentialed, transport));
     link.deliver(data);
   }
 
@@ -283,29 +376,54 @@ export class ReplicationManager {
     return true;
   }
 
-  async #admit(link: Link, hello: Hello, request: http.IncomingMessage, credentialed: true | undefined): Promise<string | null> {
-    if (hello.node === this.services.nodeName) return 'a node cannot link to itself';
+  async #admit(link: Link, hello: Hello, request: http.IncomingMessage, credentialed: true | undefined, transport: ReplicationTransport): Promise<Admission> {
+    if (hello.node === this.services.nodeName) return { refused: 'a node cannot link to itself' };
+    let certificate: { certificate: string; ca: string } | undefined;
     if (credentialed) {
-      if (!this.membership.node(hello.node) && hello.url) await this.membership.upsertNode({ name: hello.node, url: hello.url }, null);
+      // One-time credentials (add_node on the peer): record the node, sign its request if any.
+      const known = this.membership.node(hello.node);
+      if (hello.url && (!known || known.url !== hello.url || (hello.ca && known.ca !== hello.ca))) {
+        await this.membership.upsertNode({ name: hello.node, url: hello.url, ...(hello.ca ? { ca: hello.ca } : {}) }, null);
+      }
+      if (hello.csr) certificate = this.#signFor(hello.node, hello.url, hello.csr);
     } else {
-      const refusal = await this.transport.verifyPeer(request, hello.node, (name) => this.membership.isKnown(name));
-      if (refusal) return refusal;
+      const refusal = await transport.verifyPeer(request, hello.node, (name) => this.membership.isKnown(name));
+      if (refusal) {
+        this.services.logger.warn('Refused replication peer', { peer: hello.node, reason: refusal });
+        return { refused: refusal };
+      }
     }
     const existing = this.#links.get(link.key);
     if (existing && existing !== link && existing.state !== 'closed') {
       if (existing.direction === 'outbound' && this.services.nodeName < hello.node) {
-        return `duplicate link: '${this.services.nodeName}' keeps the link it dialed`;
+        return { refused: `duplicate link: '${this.services.nodeName}' keeps the link it dialed` };
       }
       existing.close(CloseCode.duplicate, `duplicate link: replaced by the one '${hello.node}' dialed`);
     }
     this.#register(link);
-    return null;
+    return certificate ? { certificate } : {};
+  }
+
+  /** Sign a joining peer's request with this node's CA (names decided here, not by the request). */
+  #signFor(peer: string, peerUrl: string | null, csr: string): { certificate: string; ca: string } {
+    const authority = this.certificates?.ownAuthority();
+    if (!authority || !this.certificates) throw new ProtocolError('this node has no certificate authority to sign with');
+    const hosts = [peer];
+    if (peerUrl) hosts.push(new URL(peerUrl).hostname.replace(/^\[(.*)\]$/, '$1'));
+    const certificate = signRequest(csr, peer, {
+      caCertificatePem: authority.certificate,
+      caPrivateKeyPem: this.certificates.privateKey(authority),
+      hosts,
+    });
+    this.services.logger.info('Signed a certificate for a joining node', { peer });
+    return { certificate, ca: authority.certificate };
   }
 
   async #ensureSelfRecord(): Promise<void> {
     const self = this.membership.node(this.services.nodeName);
-    if (self?.url === this.url) return;
-    await this.membership.upsertNode({ name: this.services.nodeName, url: this.url }, null);
+    const ca = this.certificates?.ownAuthority()?.certificate ?? null;
+    if (self?.url === this.url && (self?.ca ?? null) === ca) return;
+    await this.membership.upsertNode({ name: this.services.nodeName, url: this.url, ca }, null);
   }
 }
 

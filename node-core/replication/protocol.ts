@@ -57,6 +57,10 @@ export const helloSchema = z.object({
   /** stream only changes after this time instead of copying (add_node start_time) */
   startTime: z.number().nullable(),
   tables: z.array(tableSchema).max(10_000),
+  /** the sender's certificate authority (PEM), so the receiver can trust it */
+  ca: z.string().max(64 * 1024).nullable().optional(),
+  /** add_node over wss with credentials: a certificate signing request for the receiver's CA */
+  csr: z.string().max(64 * 1024).optional(),
 });
 export type Hello = z.infer<typeof helloSchema>;
 
@@ -117,7 +121,14 @@ export interface ResyncRequestMessage {
   t: 'resync-request';
 }
 
-export type Message = Hello | TxnsMessage | AckMessage | CopyStartMessage | CopyMessage | CopyEndMessage | VerifyMessage | VerifyResultMessage | ResyncRequestMessage;
+/** Answer to a hello's csr: the certificate signed by the receiver's CA, and that CA. */
+export interface CertificateMessage {
+  t: 'certificate';
+  certificate: string;
+  ca: string;
+}
+
+export type Message = Hello | TxnsMessage | AckMessage | CopyStartMessage | CopyMessage | CopyEndMessage | VerifyMessage | VerifyResultMessage | ResyncRequestMessage | CertificateMessage;
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
 
@@ -180,6 +191,9 @@ export function decode(frame: Buffer): Message {
       return message as unknown as VerifyResultMessage;
     case 'resync-request':
       return { t: 'resync-request' };
+    case 'certificate':
+      if (typeof message.certificate !== 'string' || typeof message.ca !== 'string') throw new ProtocolError('bad certificate message');
+      return message as unknown as CertificateMessage;
     default:
       throw new ProtocolError(`unknown message type ${JSON.stringify(message.t).slice(0, 40)}`);
   }

@@ -2,6 +2,7 @@
  * cluster_status (SPEC 5): HarperDB's shape, one connection per peer with a socket per
  * replicated database, plus our lag, pending and copy progress figures. Never credentials.
  */
+import { certificateDetails } from '../security/pki.ts';
 import { linkKey, type Link } from './link.ts';
 import type { ReplicationManager } from './manager.ts';
 
@@ -24,6 +25,7 @@ export function clusterStatus(manager: ReplicationManager, nodeName: string, url
         from_route: peer.fromRoute,
         subscriptions: record?.subscriptions?.[nodeName] ?? manager.membership.node(nodeName)?.subscriptions?.[peer.name] ?? null,
         ...(record?.shard != null ? { shard: record.shard } : {}),
+        ca_info: caInfo(typeof record?.ca === 'string' ? record.ca : null),
         database_sockets: databases.map((database) => {
           const link = links.get(linkKey(peer.name, database));
           const dial = manager.dialState(peer.name, database);
@@ -38,6 +40,17 @@ export function clusterStatus(manager: ReplicationManager, nodeName: string, url
       };
     });
   return { type: 'cluster-status', node_name: nodeName, url, is_enabled: true, connections };
+}
+
+/** The peer's certificate authority as cluster_status shows it (never a key, just the certificate's facts). */
+function caInfo(pem: string | null): Record<string, unknown> | null {
+  if (!pem) return null;
+  try {
+    const details = certificateDetails(pem);
+    return { subject: details.subject, issuer: details.issuer, serial_number: details.serial_number, valid_from: details.valid_from, valid_to: details.valid_to, fingerprint256: details.fingerprint256 };
+  } catch {
+    return { error: 'the CA recorded for this node is not a readable certificate' };
+  }
 }
 
 function socketStatus(link: Link, database: string): Record<string, unknown> {

@@ -127,7 +127,7 @@ async function addNode(request: NodeRequest, context: OperationContext): Promise
   checkSubscriptions(request.subscriptions, context.node);
   // Before the first link opens: the peer may dial back (and offer a copy) as soon as it knows us.
   if (request.start_time !== undefined) await applyStartTime(request.start_time, manager, context.node.storage.requireDatabase(SYSTEM_DATABASE));
-  if (request.authorization) await manager.join(name, url, authorizationHeader(request.authorization));
+  if (request.authorization) await manager.join(name, url, authorizationHeader(request.authorization), request.verify_tls !== false);
   const existing = manager.membership.node(name);
   const subscriptions = { ...(existing?.subscriptions ?? {}) };
   if (request.subscriptions) subscriptions[context.node.nodeName] = request.subscriptions;
