@@ -146,6 +146,14 @@ export class Table {
   #reindex(key: PrimaryKey, before: DataRecord | undefined, after: DataRecord | undefined): void {
     const { index } = this.stores;
     const primaryKey = this.definition.primaryKey;
+    if (!before && after) {
+      // A new record (the common case): nothing to compare or remove.
+      for (const attribute in after) {
+        if (attribute === primaryKey) continue;
+        for (const value of indexValuesOf(after[attribute])) index.put(indexKey(attribute, value), key);
+      }
+      return;
+    }
     const attributes = new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})]);
     for (const attribute of attributes) {
       if (attribute === primaryKey) continue;
