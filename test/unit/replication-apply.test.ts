@@ -65,7 +65,7 @@ describe('applyEntries', () => {
     const unsubscribe = db.onCommit((event) => commits.push(event.sequence));
     const outcome = await applyEntries(db, clock, PEER, [[41, entry]], 41, acceptAll);
     unsubscribe();
-    assert.deepEqual(outcome, { applied: 2, dropped: 0 });
+    assert.deepEqual(outcome, { applied: 2, dropped: 0, committed: true });
     assert.deepEqual(db.requireTable('orders').getStored('o1'), { v, o: PEER, r: { id: 'o1', sku: 's1', qty: 2 } });
     assert.deepEqual(db.requireTable('stock').getStored('s1'), { v, o: PEER, r: { sku: 's1', left: 8 } });
     // One log entry (one transaction) holding both writes, so it relays whole too.
@@ -125,8 +125,11 @@ describe('applyEntries', () => {
     const entry: LogEntry = { v: Date.now(), o: PEER, u: null, w: [{ t: 'orders', k: 'r', r: { id: 'r', n: 1 } }, { t: 'stock', k: 'r', r: { sku: 'r', n: 1 } }] };
     await applyEntries(db, clock, PEER, [[3, entry]], 3, acceptAll);
     const log = logSince(db, logStart);
+    const positionBefore = db.getMeta(positionKey(PEER));
     const outcome = await applyEntries(db, clock, PEER, [[3, entry]], 3, acceptAll);
-    assert.deepEqual(outcome, { applied: 0, dropped: 2 });
+    // Nothing can win, so no transaction runs at all (the link persists such positions lazily).
+    assert.deepEqual(outcome, { applied: 0, dropped: 2, committed: false });
+    assert.equal(db.getMeta(positionKey(PEER)), positionBefore);
     assert.deepEqual(logSince(db, logStart), log);
     assert.deepEqual(db.requireTable('orders').getStored('r'), { v: entry.v, o: PEER, r: { id: 'r', n: 1 } });
   });
@@ -158,7 +161,7 @@ describe('applyEntries', () => {
   test('writes of tables the link does not subscribe to are skipped, the rest of the transaction applies', async () => {
     const entry: LogEntry = { v: Date.now(), o: PEER, u: null, w: [{ t: 'orders', k: 'f', r: { id: 'f' } }, { t: 'stock', k: 'f', r: { sku: 'f' } }] };
     const outcome = await applyEntries(db, clock, PEER, [[9, entry]], 9, { accepts: (table) => table === 'orders' });
-    assert.deepEqual(outcome, { applied: 1, dropped: 0 });
+    assert.deepEqual(outcome, { applied: 1, dropped: 0, committed: true });
     assert.deepEqual(db.requireTable('orders').get('f'), { id: 'f' });
     assert.equal(db.requireTable('stock').get('f'), undefined);
     assert.equal(db.getMeta(positionKey(PEER)), 9);
