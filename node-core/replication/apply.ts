@@ -85,6 +85,7 @@ export async function applyCopiedRecords(
       applied++;
     }
   });
+  if (applied > 0) database.notifyTablesChanged([tableName]);
   return applied;
 }
 

@@ -42,6 +42,8 @@ export class ReplicationManager {
   readonly #links = new Map<string, Link>();
   readonly #dials = new Map<string, DialState>();
   readonly #copyClaims = new Map<string, Link>();
+  /** system links of add_node joins whose peer has no hdb_nodes row yet: reconcile keeps them */
+  readonly #joining = new Set<Link>();
   readonly #environment: LinkEnvironment;
   readonly #insecure: InsecureTransport;
   /** null when the node has no certificates store (tools that run without security) */
@@ -138,8 +140,8 @@ export class ReplicationManager {
     if (this.url) await this.#ensureSelfRecord();
     const system = this.services.storage.requireDatabase(SYSTEM_DATABASE);
     this.#unsubscribers.push(
-      system.onCommit((event) => {
-        if (event.entry.w.some((w) => w.t === NODES_TABLE)) {
+      system.onTablesChanged((tables) => {
+        if (tables.includes(NODES_TABLE)) {
           this.#secure?.refresh();
           this.reconcileSoon();
         }
@@ -187,7 +189,8 @@ export class ReplicationManager {
     const wanted = new Set<string>();
     for (const peer of peers.values()) for (const db of databases) wanted.add(linkKey(peer.name, db.name));
     for (const link of this.#links.values()) {
-      if (!wanted.has(link.key)) link.close(CloseCode.removed, `node '${this.services.nodeName}' no longer replicates ${link.database.name} with '${link.peer}'`);
+      if (wanted.has(link.key)) this.#joining.delete(link);
+      else if (!this.#joining.has(link)) link.close(CloseCode.removed, `node '${this.services.nodeName}' no longer replicates ${link.database.name} with '${link.peer}'`);
     }
     for (const [key, dial] of this.#dials) {
       if (!wanted.has(key)) {
@@ -245,6 +248,20 @@ export class ReplicationManager {
     }
     const link = new Link(socket, system, 'outbound', this.#environment, name, undefined, signing);
     this.#register(link);
+    // Until the peer has a row here (written when the join completes), reconcile must not
+    // close this link as unwanted: a new database or node row during the join would.
+    this.#joining.add(link);
+    link.onClosed(() => this.#joining.delete(link));
+    try {
+      await this.#joined(link, name, url, certified);
+    } catch (error) {
+      this.#joining.delete(link);
+      throw error;
+    }
+  }
+
+  /** Wait for a join's link to open and (over wss) for the signed certificate to be stored. */
+  async #joined(link: Link, name: string, url: string, certified: Promise<void>): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         link.close(CloseCode.normal, 'add_node timed out');
@@ -361,7 +378,16 @@ export class ReplicationManager {
     if (hello.database !== SYSTEM_DATABASE && !this.membership.replicates(hello.database)) {
       throw new Error(`database '${hello.database}' is not replicated by node '${this.services.nodeName}'`);
     }
-    db ??= this.services.storage.createDatabase(hello.database);
+    if (!db) {
+      // A peer that will be refused must leave nothing behind: authenticate it before creating
+      // the database it asks for (#admit checks again, with the link in hand).
+      const refusal = credentialed ? null : await this.#refusal(hello, request, transport);
+      if (refusal) {
+        socket.close(CloseCode.refused, Buffer.from(refusal).subarray(0, 123).toString());
+        return;
+      }
+      db = this.services.storage.createDatabase(hello.database);
+    }
     const link = new Link(socket, db, 'inbound', this.#environment, hello.node, (l, h) => this.#admit(l, h, request, credentialed, transport));
     link.deliver(data);
   }
@@ -387,11 +413,8 @@ export class ReplicationManager {
       }
       if (hello.csr) certificate = this.#signFor(hello.node, hello.url, hello.csr);
     } else {
-      const refusal = await transport.verifyPeer(request, hello.node, (name) => this.membership.isKnown(name));
-      if (refusal) {
-        this.services.logger.warn('Refused replication peer', { peer: hello.node, reason: refusal });
-        return { refused: refusal };
-      }
+      const refusal = await this.#refusal(hello, request, transport);
+      if (refusal) return { refused: refusal };
     }
     const existing = this.#links.get(link.key);
     if (existing && existing !== link && existing.state !== 'closed') {
@@ -402,6 +425,13 @@ export class ReplicationManager {
     }
     this.#register(link);
     return certificate ? { certificate } : {};
+  }
+
+  /** Why the transport's identity check refuses the peer (logged), or null when it passes. */
+  async #refusal(hello: Hello, request: http.IncomingMessage, transport: ReplicationTransport): Promise<string | null> {
+    const refusal = await transport.verifyPeer(request, hello.node, (name) => this.membership.isKnown(name));
+    if (refusal) this.services.logger.warn('Refused replication peer', { peer: hello.node, database: hello.database, reason: refusal });
+    return refusal;
   }
 
   /** Sign a joining peer's request with this node's CA (names decided here, not by the request). */

@@ -270,6 +270,20 @@ export class Database {
   async #afterCommit(committed: CommitEvent[]): Promise<void> {
     await this.#env.flushed;
     for (const event of committed) this.#events.emit('commit', event);
+    if (committed.length > 0) this.notifyTablesChanged([...new Set(committed.flatMap((c) => c.entry.w.map((w) => w.t)))]);
+  }
+
+  /**
+   * Tell listeners which tables changed, logged or not (a copy from a peer writes without a log
+   * entry, yet whoever follows a table, such as membership following hdb_nodes, must know).
+   */
+  notifyTablesChanged(tables: readonly string[]): void {
+    if (tables.length > 0) this.#events.emit('tables', tables);
+  }
+
+  onTablesChanged(listener: (tables: readonly string[]) => void): () => void {
+    this.#events.on('tables', listener);
+    return () => this.#events.off('tables', listener);
   }
 
   /** Listen for committed (durable) transactions; returns the unsubscribe function. */
