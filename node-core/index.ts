@@ -42,6 +42,8 @@ export interface StartNodeOptions {
 
 export interface RunningNode {
   readonly opsUrl: string;
+  /** the HTTPS operations API, when operationsApi.network.securePort is set */
+  readonly secureOpsUrl: string | null;
   readonly nodeName: string;
   readonly rootPath: string;
   readonly config: Config;
@@ -89,13 +91,15 @@ export async function startNode(options: StartNodeOptions = {}): Promise<Running
     const address = await server.listen(config.operationsApi.network.port, bindHost(config));
     const host = address.host.includes(':') ? `[${address.host}]` : address.host;
     const opsUrl = `http://${host}:${address.port}`;
+    const secureOps = await startSecureOps(server, services);
     const replication = await startReplication(services);
     const retention = startRetentionPurge(services);
-    logger.notify('Node started', { nodeName, opsUrl, rootPath });
+    logger.notify('Node started', { nodeName, opsUrl, secureOpsUrl: secureOps, rootPath });
 
     let stopping: Promise<void> | undefined;
     return {
       opsUrl,
+      secureOpsUrl: secureOps,
       nodeName,
       rootPath,
       config,
@@ -145,6 +149,27 @@ async function startReplication(services: NodeServices): Promise<ReplicationMana
   await manager.start();
   services.replication = manager;
   return manager;
+}
+
+/** The operations API over HTTPS too when operationsApi.network.securePort is set. */
+async function startSecureOps(server: OpsServer, services: NodeServices): Promise<string | null> {
+  const { securePort } = services.config.operationsApi.network;
+  if (securePort === null) return null;
+  const credentials = () => {
+    const best = services.certificates.bestCertificate();
+    if (!best) throw new Error('operationsApi.network.securePort is set but the node has no certificate for its name');
+    return { cert: best.row.certificate, key: best.key };
+  };
+  const address = await server.listenSecure(securePort, bindHost(services.config), credentials());
+  services.certificates.onChange(() => {
+    try {
+      address.refresh(credentials());
+    } catch (error) {
+      services.logger.error('Could not switch the HTTPS certificate', { error: String(error) });
+    }
+  });
+  const host = address.host.includes(':') ? `[${address.host}]` : address.host;
+  return `https://${host}:${address.port}`;
 }
 
 /** Names the node certificate is made for: the node name, its URL's host and loopback. */

@@ -6,6 +6,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
 import { badRequest, forbidden, isOpError, notFound, OpError, tooLarge } from '../errors.ts';
 import type { NodeServices } from '../services.ts';
@@ -27,27 +28,43 @@ export interface OpsServerOptions {
   rendererDir?: string | undefined;
 }
 
+export interface TlsCredentials {
+  key: string;
+  cert: string;
+}
+
 export class OpsServer {
-  readonly #server: http.Server;
+  /** the HTTP listener, and the HTTPS one when operationsApi.network.securePort is set */
+  readonly #servers: Array<http.Server | https.Server> = [];
   #inFlight = 0;
   #drained: (() => void) | null = null;
 
   constructor(
     private readonly node: NodeServices,
     private readonly options: OpsServerOptions = {},
-  ) {
-    this.#server = http.createServer((req, res) => void this.#handle(req, res));
-    this.#server.requestTimeout = 120_000;
-    this.#server.headersTimeout = 30_000;
-  }
+  ) {}
 
   listen(port: number, host: string): Promise<{ host: string; port: number }> {
+    return this.#listen(http.createServer(), port, host);
+  }
+
+  /** HTTPS with the node's certificate; `refresh` swaps in new credentials for new connections. */
+  listenSecure(port: number, host: string, credentials: TlsCredentials): Promise<{ host: string; port: number; refresh: (next: TlsCredentials) => void }> {
+    const server = https.createServer(credentials);
+    return this.#listen(server, port, host).then((address) => ({ ...address, refresh: (next: TlsCredentials) => server.setSecureContext(next) }));
+  }
+
+  #listen(server: http.Server | https.Server, port: number, host: string): Promise<{ host: string; port: number }> {
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => void this.#handle(req, res));
+    server.requestTimeout = 120_000;
+    server.headersTimeout = 30_000;
     return new Promise((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(port, host, () => {
-        this.#server.off('error', reject);
-        const address = this.#server.address();
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        const address = server.address();
         if (!address || typeof address === 'string') return reject(new Error('server has no address'));
+        this.#servers.push(server);
         resolve({ host: address.address, port: address.port });
       });
     });
@@ -55,10 +72,10 @@ export class OpsServer {
 
   /** Stop accepting, let in-flight requests finish, then close idle connections. */
   async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    this.#server.closeIdleConnections();
+    const closed = Promise.all(this.#servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    for (const server of this.#servers) server.closeIdleConnections();
     if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
-    this.#server.closeAllConnections();
+    for (const server of this.#servers) server.closeAllConnections();
     await closed;
   }
 

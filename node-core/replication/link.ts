@@ -88,6 +88,12 @@ export class Link {
   /** the CA the peer sent in its hello */
   peerCa: string | null = null;
   closeReason = '';
+  /** the WebSocket close code sent or received (0 while not closed; 1006 for a dropped socket) */
+  closeCode = 0;
+  /** code of the socket error that ended the link, if any (e.g. a TLS verification code) */
+  errorCode: string | null = null;
+  /** serial (upper-case hex) of the certificate the peer presented over TLS, when known */
+  peerCertificateSerial: string | null = null;
   readonly openedAt = Date.now();
 
   // subscriber side
@@ -150,6 +156,7 @@ export class Link {
     socket.on('close', (code, reason) => this.#closed(code, reason.toString()));
     socket.on('error', (error) => {
       this.closeReason ||= error.message;
+      this.errorCode ||= (error as NodeJS.ErrnoException).code ?? null;
       env.logger.debug('Replication socket error', { peer: this.peer, database: database.name, error: error.message });
     });
     if (direction === 'outbound') {
@@ -189,6 +196,7 @@ export class Link {
   close(code: number, reason: string): void {
     if (this.state === 'closed') return;
     this.closeReason = reason;
+    this.closeCode = code;
     // Close reasons are limited to 123 bytes by the WebSocket protocol.
     this.socket.close(code, Buffer.from(reason).subarray(0, 123).toString());
     // A peer that never answers the close handshake must not keep the link half-open.
@@ -613,6 +621,7 @@ export class Link {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.closeReason ||= reason || `closed (${code})`;
+    this.closeCode ||= code;
     if (this.#pingTimer) clearInterval(this.#pingTimer);
     if (this.#idlePositionTimer) clearTimeout(this.#idlePositionTimer);
     if (this.#positionPersistTimer) {

@@ -8,7 +8,7 @@
 import type http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
-import type tls from 'node:tls';
+import tls from 'node:tls';
 import { WebSocket, WebSocketServer } from 'ws';
 import { namesInclude } from '../security/certificates.ts';
 import { MAX_FRAME_BYTES, SUBPROTOCOL } from './protocol.ts';
@@ -26,6 +26,19 @@ export interface TlsMaterial {
 export interface DialOptions {
   /** false: accept any server certificate (first contact before cross-signing) */
   verifyTls?: boolean;
+  /** the node dialed (default: the URL's host), whose CA is preferred and whose revoked serials are refused */
+  peer?: string;
+}
+
+/** A certificate serial as compared everywhere: upper-case hex, no separators or leading zeros. */
+export function normalizeSerial(serial: string): string {
+  return serial.toUpperCase().replace(/[^0-9A-F]/g, '').replace(/^0+(?=.)/, '');
+}
+
+/** Serial of the certificate the other end of a TLS socket presented (null for plain sockets). */
+export function peerCertificateSerial(socket: net.Socket | undefined): string | null {
+  const serial = (socket as tls.TLSSocket | undefined)?.getPeerCertificate?.()?.serialNumber;
+  return serial ? normalizeSerial(serial) : null;
 }
 
 export class SecureTransport implements ReplicationTransport {
@@ -38,7 +51,7 @@ export class SecureTransport implements ReplicationTransport {
   ) {}
 
   dial(url: string, headers: Record<string, string> = {}, options: DialOptions = {}): WebSocket {
-    const peer = new URL(url).hostname.replace(/^\[(.*)\]$/, '$1');
+    const peer = options.peer ?? new URL(url).hostname.replace(/^\[(.*)\]$/, '$1');
     const credentials = this.material.credentials(peer);
     return new WebSocket(url, SUBPROTOCOL, {
       maxPayload: MAX_FRAME_BYTES,
@@ -48,6 +61,15 @@ export class SecureTransport implements ReplicationTransport {
       ...(credentials ?? {}),
       ca: this.material.trustedAuthorities(),
       rejectUnauthorized: options.verifyTls !== false,
+      // A dialed node is held to its revoked serials too, or revoking its certificate would only
+      // stop it dialing in while this node kept dialing out to it.
+      checkServerIdentity: (host: string, certificate: tls.PeerCertificate) => {
+        const error = tls.checkServerIdentity(host, certificate);
+        if (error) return error;
+        const serial = normalizeSerial(certificate.serialNumber ?? '');
+        if (!this.isRevoked(peer, serial)) return undefined;
+        return Object.assign(new Error(`the certificate (serial ${serial}) of node '${peer}' is revoked`), { code: 'ERR_PEER_CERT_REVOKED' });
+      },
       ...(this.localAddress ? { localAddress: this.localAddress } : {}),
     });
   }
@@ -111,11 +133,14 @@ export class SecureTransport implements ReplicationTransport {
     ];
     if (!namesInclude(names, claimedName)) return `certificate is for ${names.join(', ') || 'no name'}, not node '${claimedName}'`;
     if (!isKnown(claimedName)) return `node '${claimedName}' is not a known node or route of this node`;
-    const serial = certificate.serialNumber.toUpperCase();
-    if (this.material.revokedSerials(claimedName).some((s) => s.toUpperCase().replace(/:/g, '') === serial)) {
-      return `certificate serial ${serial} of node '${claimedName}' is revoked`;
-    }
+    const serial = normalizeSerial(certificate.serialNumber);
+    if (this.isRevoked(claimedName, serial)) return `certificate serial ${serial} of node '${claimedName}' is revoked`;
     return null;
+  }
+
+  /** Whether `serial` (normalized) is in node `name`'s revoked_certificates. */
+  isRevoked(name: string, serial: string): boolean {
+    return this.material.revokedSerials(name).some((revoked) => normalizeSerial(revoked) === serial);
   }
 }
 
