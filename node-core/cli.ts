@@ -5,13 +5,14 @@
  */
 import { ConfigError } from './config/index.ts';
 import { startNode, type RunningNode } from './index.ts';
+import { SchemaFileError } from './storage/schema-file.ts';
 
 async function main(): Promise<void> {
   let node: RunningNode;
   try {
     node = await startNode({ argv: process.argv.slice(2), env: process.env });
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof SchemaFileError) {
       process.stderr.write(error.message + '\n');
       process.exit(2);
     }

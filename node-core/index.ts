@@ -13,6 +13,7 @@ import { OpsServer } from './ops/server.ts';
 import { ReplicationManager } from './replication/manager.ts';
 import { CertificateStore } from './security/certificates.ts';
 import type { NodeServices } from './services.ts';
+import { applySchemaFile } from './storage/schema-file.ts';
 import { Storage } from './storage/storage.ts';
 import { generatePassword } from './system/passwords.ts';
 import { ensureSystemDatabase } from './system/tables.ts';
@@ -64,6 +65,7 @@ export async function startNode(options: StartNodeOptions = {}): Promise<Running
   const storage = Storage.open(rootPath, { nodeName, clock });
   try {
     const system = await ensureSystemDatabase(storage);
+    await applySchemaFile(rootPath, storage);
     const users = new UserStore(system);
     const generatedAdminPassword = await ensureFirstAdmin(users, options, env, argv);
     const tokens = TokenIssuer.load(rootPath, {
