@@ -49,3 +49,37 @@ export function withContentSecurityPolicy(
   result[key] = [...(result[key] ?? []), CONTENT_SECURITY_POLICY];
   return result;
 }
+
+/**
+ * A link the user's browser may open: an absolute http(s) URL without credentials, normalised;
+ * null for anything else (file:, javascript:, custom schemes, relative or malformed URLs).
+ */
+export function externalHttpUrl(url: string): string | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return null;
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return null;
+  if (parsed.username || parsed.password || !parsed.hostname) return null;
+  return parsed.href;
+}
+
+/** The page shown until the embedded node serves the UI: no script, its own CSP, text escaped. */
+export function statusPageUrl(title: string, detail: string): string {
+  const escape = (text: string) =>
+    text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+  const html = `<!doctype html><html><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>Peerdesk</title>
+<style>
+  :root { color-scheme: light dark; font-family: system-ui, sans-serif; }
+  body { margin: 0; height: 100vh; display: grid; place-items: center; }
+  main { max-width: 40rem; padding: 2rem; }
+  p.title { font-size: 1.25rem; margin: 0 0 .5rem; }
+  pre { white-space: pre-wrap; opacity: .8; font: inherit; margin: 0; }
+</style></head>
+<body><main role="status"><p class="title">${escape(title)}</p><pre>${escape(detail)}</pre></main></body></html>`;
+  return `data:text/html;charset=utf-8,${encodeURIComponent(html)}`;
+}

@@ -1,5 +1,6 @@
 // End-to-end smoke test of the desktop app: launches the compiled Electron main with Playwright
-// and checks the window shows the Peerdesk UI; skipped (with the reason) where Electron cannot run.
+// and checks the window moves from the status page to the UI the embedded node serves, with the
+// preload bridge in place; skipped (with the reason) where Electron cannot run.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -47,9 +48,26 @@ test('the Electron app opens a window titled Peerdesk', { timeout: 3 * LAUNCH_TI
   });
   try {
     const window = await app.firstWindow({ timeout: LAUNCH_TIMEOUT_MS });
+    await window.waitForURL(/^http:\/\/127\.0\.0\.1:\d+\//, { timeout: LAUNCH_TIMEOUT_MS });
     await window.waitForLoadState('domcontentloaded');
     assert.equal(await window.title(), 'Peerdesk');
     await window.getByRole('heading', { name: 'Peerdesk' }).waitFor({ timeout: LAUNCH_TIMEOUT_MS });
+    const bridge = await window.evaluate(async () => {
+      const api = (window as unknown as { peerdesk: import('../../electron/ipc/contract.ts').PeerdeskApi }).peerdesk;
+      const local = await api.getLocalNode();
+      return {
+        keys: Object.keys(api).sort(),
+        state: local.ok ? local.value.state : local.error.message,
+        hasToken: local.ok && typeof local.value.token === 'string',
+        sameOrigin: local.ok && local.value.url === location.origin,
+      };
+    });
+    assert.deepEqual(bridge, {
+      keys: ['appVersion', 'connections', 'getLocalNode', 'localNode', 'openExternal', 'pickPemFile', 'request'],
+      state: 'running',
+      hasToken: true,
+      sameOrigin: true,
+    });
   } finally {
     await app.close();
     rmSync(userData, { recursive: true, force: true });
