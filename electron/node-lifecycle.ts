@@ -284,7 +284,7 @@ export class NodeLifecycle {
       );
     }
     const username = String(admin.username);
-    const value = node.services.tokens.issue(username, 'operation');
+    const value = node.services.tokens.issue(username, 'operation', { ephemeral: true });
     const times = tokenTimes(value);
     this.#token = {
       value,

@@ -45,6 +45,10 @@ export interface RunningNode {
   readonly opsUrl: string;
   /** the HTTPS operations API, when operationsApi.network.securePort is set */
   readonly secureOpsUrl: string | null;
+  /** the port the operations API is bound to (the real one when 0 was asked for) */
+  readonly opsPort: number;
+  /** how peers reach this node's replication listener (null: it listens for none) */
+  readonly replicationUrl: string | null;
   readonly nodeName: string;
   readonly rootPath: string;
   readonly config: Config;
@@ -102,6 +106,8 @@ export async function startNode(options: StartNodeOptions = {}): Promise<Running
     return {
       opsUrl,
       secureOpsUrl: secureOps,
+      opsPort: address.port,
+      replicationUrl: replication.url,
       nodeName,
       rootPath,
       config,

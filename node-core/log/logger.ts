@@ -17,9 +17,12 @@ export interface LogLine {
 
 /** Lines kept in memory for read_log; older ones stay in the file. */
 const RECENT_LINES = 2000;
+/** read_log keeps info lines in memory even when the file takes only warnings. */
+const RECENT_MINIMUM_LEVEL: LogLevel = 'info';
 
 export class Logger {
   readonly #minimum: number;
+  readonly #recentMinimum: number;
   readonly #recent: LogLine[] = [];
   readonly #fd: number | null;
 
@@ -29,6 +32,7 @@ export class Logger {
     private readonly echo: (line: string) => void = (line) => process.stderr.write(line + '\n'),
   ) {
     this.#minimum = LOG_LEVELS.indexOf(level);
+    this.#recentMinimum = Math.min(this.#minimum, LOG_LEVELS.indexOf(RECENT_MINIMUM_LEVEL));
     if (file) fs.mkdirSync(path.dirname(file), { recursive: true });
     this.#fd = file ? fs.openSync(file, 'a') : null;
   }
@@ -42,10 +46,12 @@ export class Logger {
   notify(message: string, fields?: Record<string, unknown>): void { this.write('notify', message, fields); }
 
   write(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
-    if (LOG_LEVELS.indexOf(level) < this.#minimum) return;
+    const rank = LOG_LEVELS.indexOf(level);
+    if (rank < this.#recentMinimum) return;
     const line: LogLine = { ...fields, level, message, timestamp: new Date().toISOString() };
     this.#recent.push(line);
     if (this.#recent.length > RECENT_LINES) this.#recent.splice(0, this.#recent.length - RECENT_LINES);
+    if (rank < this.#minimum) return;
     const text = JSON.stringify(line);
     if (this.#fd !== null) fs.writeSync(this.#fd, text + '\n');
     if (level === 'warn' || level === 'error' || level === 'fatal') this.echo(text);

@@ -16,8 +16,22 @@ interface TokenClaims {
 }
 
 const HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
+/** Tokens signed with the process key say so, so verification picks the right key. */
+const EPHEMERAL_HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT', kid: 'process' })).toString('base64url');
+
+export interface IssueOptions {
+  /**
+   * Sign with a key that lives only in this process: the token dies with the node (the desktop
+   * app's per-launch token), whatever its expiry says.
+   */
+  ephemeral?: boolean;
+  /** shorter than the configured lifetime, never longer */
+  lifetimeMs?: number;
+}
 
 export class TokenIssuer {
+  readonly #processSecret = crypto.randomBytes(32);
+
   private constructor(
     private readonly secret: Buffer,
     private readonly lifetimeMs: Record<TokenKind, number>,
@@ -30,11 +44,13 @@ export class TokenIssuer {
     return new TokenIssuer(Buffer.from(fs.readFileSync(file, 'utf8'), 'base64'), lifetimeMs);
   }
 
-  issue(username: string, kind: TokenKind): string {
+  issue(username: string, kind: TokenKind, options: IssueOptions = {}): string {
     const now = Date.now();
-    const claims: TokenClaims = { sub: username, kind, iat: Math.floor(now / 1000), exp: Math.floor((now + this.lifetimeMs[kind]) / 1000) };
-    const body = `${HEADER}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-    return `${body}.${this.#sign(body)}`;
+    const lifetime = Math.min(this.lifetimeMs[kind], options.lifetimeMs ?? Infinity);
+    const claims: TokenClaims = { sub: username, kind, iat: Math.floor(now / 1000), exp: Math.floor((now + lifetime) / 1000) };
+    const header = options.ephemeral ? EPHEMERAL_HEADER : HEADER;
+    const body = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+    return `${body}.${this.#sign(body, options.ephemeral ? this.#processSecret : this.secret)}`;
   }
 
   /** The username a valid, unexpired token of `kind` was issued to, else undefined. */
@@ -42,7 +58,7 @@ export class TokenIssuer {
     const parts = token.split('.');
     if (parts.length !== 3) return undefined;
     const [header, payload, signature] = parts as [string, string, string];
-    const expected = Buffer.from(this.#sign(`${header}.${payload}`));
+    const expected = Buffer.from(this.#sign(`${header}.${payload}`, header === EPHEMERAL_HEADER ? this.#processSecret : this.secret));
     const actual = Buffer.from(signature);
     if (actual.length !== expected.length || !crypto.timingSafeEqual(actual, expected)) return undefined;
     let claims: Partial<TokenClaims>;
@@ -56,7 +72,7 @@ export class TokenIssuer {
     return claims.sub;
   }
 
-  #sign(body: string): string {
-    return crypto.createHmac('sha256', this.secret).update(body).digest('base64url');
+  #sign(body: string, secret: Buffer): string {
+    return crypto.createHmac('sha256', secret).update(body).digest('base64url');
   }
 }
