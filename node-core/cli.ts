@@ -3,14 +3,19 @@
  * stdout once it accepts requests (everything else goes to stderr); SIGTERM or SIGINT lets
  * in-flight requests finish, closes LMDB and exits 0.
  */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError } from './config/index.ts';
 import { startNode, type RunningNode } from './index.ts';
 import { SchemaFileError } from './storage/schema-file.ts';
 
+/** The renderer's build (npm run build:renderer), served on GET when it exists. */
+const RENDERER_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'renderer');
+
 async function main(): Promise<void> {
   let node: RunningNode;
   try {
-    node = await startNode({ argv: process.argv.slice(2), env: process.env });
+    node = await startNode({ argv: process.argv.slice(2), env: process.env, rendererDir: RENDERER_DIR });
   } catch (error) {
     if (error instanceof ConfigError || error instanceof SchemaFileError) {
       process.stderr.write(error.message + '\n');

@@ -1,0 +1,62 @@
+/** cluster_status (SPEC 5): this node's peers and, per peer, one socket per replicated database. */
+import { queryOptions } from '@tanstack/react-query';
+import type { OpsClient } from '../ops-client.ts';
+import { opsKey } from './keys.ts';
+
+export type ReceivedStatus = 'Receiving' | 'Waiting' | 'Copying';
+
+export interface CopyProgress {
+  copied: number;
+  total: number;
+  done: boolean;
+}
+
+export interface DatabaseSocket {
+  database: string;
+  connected: boolean;
+  latency?: number | null;
+  nodes?: string[];
+  lastCommitConfirmed?: string | null;
+  lastReceivedRemoteTime?: string | null;
+  lastReceivedLocalTime?: string | null;
+  lastReceivedVersion?: number | null;
+  sendingMessage?: string | null;
+  backPressurePercent?: number | null;
+  lastReceivedStatus?: ReceivedStatus | string;
+  lag_ms?: number | null;
+  pending_transactions?: number | null;
+  copy_progress?: CopyProgress;
+  /** ours: why a socket is not connected */
+  lastError?: string;
+  reconnectAttempts?: number;
+  direction?: 'inbound' | 'outbound';
+}
+
+export interface ClusterConnection {
+  name: string;
+  url?: string | null;
+  replicates?: boolean | unknown;
+  subscriptions?: unknown;
+  shard?: number;
+  database_sockets: DatabaseSocket[];
+}
+
+export interface ClusterStatusResponse {
+  type: 'cluster-status';
+  node_name: string;
+  url?: string | null;
+  is_enabled: boolean;
+  shard?: number;
+  connections: ClusterConnection[];
+}
+
+export function clusterStatus(client: OpsClient, signal?: AbortSignal): Promise<ClusterStatusResponse> {
+  return client.call<ClusterStatusResponse>('cluster_status', {}, { signal });
+}
+
+export function clusterStatusQuery(client: OpsClient) {
+  return queryOptions({
+    queryKey: opsKey(client, 'cluster_status'),
+    queryFn: ({ signal }) => clusterStatus(client, signal),
+  });
+}
