@@ -1,6 +1,6 @@
 /**
  * The app shell: the connections sidebar, the active connection's header band in its colour,
- * and its workspace (Tables, Status, Node), or its login form. Each connection keeps its own
+ * and its workspace (Tables, Cluster, Status, Certificates, Node), or its login form. Each connection keeps its own
  * view, table and page while another is shown.
  */
 import type { KeyboardEvent } from 'react';
@@ -13,12 +13,16 @@ import type { ConnectionProfile } from './features/connections/model.ts';
 import { Sidebar } from './features/connections/Sidebar.tsx';
 import { useViewState } from './features/connections/view-state.ts';
 import { NodePanel } from './features/local-node/NodePanel.tsx';
+import { CertificatesView } from './features/certificates/CertificatesView.tsx';
 import { StatusView } from './features/status/StatusView.tsx';
+import { ClusterView } from './features/topology/ClusterView.tsx';
 import { TablesView } from './features/tables/TablesView.tsx';
 
 const VIEWS = [
   { id: 'tables', label: 'Tables' },
+  { id: 'cluster', label: 'Cluster' },
   { id: 'status', label: 'Status' },
+  { id: 'certificates', label: 'Certificates' },
   { id: 'node', label: 'Node' },
 ] as const;
 type ViewId = (typeof VIEWS)[number]['id'];
@@ -56,7 +60,9 @@ function Workspace({ client, profile }: { client: OpsClient; profile: Connection
       </div>
       <div id="view-panel" role="tabpanel" aria-labelledby={`tab-${view}`} className="view-panel">
         {view === 'tables' && <TablesView client={client} profile={profile} />}
+        {view === 'cluster' && <ClusterView client={client} profile={profile} />}
         {view === 'status' && <StatusView client={client} profile={profile} />}
+        {view === 'certificates' && <CertificatesView client={client} profile={profile} />}
         {view === 'node' && <NodePanel client={client} profile={profile} />}
       </div>
     </>
