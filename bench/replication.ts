@@ -3,7 +3,10 @@
  * Figures: replicated records/s (batches of 500 through the API on one node, until every
  * replica has them), single-write visibility latency on a replica, initial-sync records/s of a
  * 100k-record table to a new node, and in the same run the ceiling: a bare
- * msgpackr → WebSocket → LMDB pipeline between two processes on this machine.
+ * msgpackr → WebSocket → LMDB pipeline between two processes on this machine. Then the same
+ * replicated-records/s figure with three nodes that replicate only over TLS WebSockets with
+ * mutual certificate authentication (joined by add_node with credentials: cross-signed
+ * certificates), and its ratio to the plain WebSocket figure (the TLS overhead).
  *
  * Sizes: BENCH_SCALE scales the record counts; BENCH_VISIBILITY_SAMPLES (default 300).
  */
@@ -12,14 +15,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Packr } from 'msgpackr';
 import { WebSocket } from 'ws';
-import { Cluster, REPLICATION_PORT, startClusterNode } from '../test/support/cluster.ts';
+import { Cluster, REPLICATION_PORT, SECURE_REPLICATION_PORT, startClusterNode } from '../test/support/cluster.ts';
 import { ADMIN, basicAuth, freshLoopbackAddress, type NodeProcess } from '../test/support/node-process.ts';
 import { emit, envInt, latencyDetails, note, nowMs, onCleanup, OpsClient, round, scaled, tempDir } from './lib.ts';
 import { benchRecord } from './records.ts';
 
 const SUITE = 'replication';
 const BATCH_SIZE = 500;
-const TARGETS = { replicated_per_s: 30_000, visibility_p50_ms: 2, visibility_p99_ms: 10, initial_sync_per_s: 100_000 };
+const TARGETS = { replicated_per_s: 30_000, visibility_p50_ms: 2, visibility_p99_ms: 10, initial_sync_per_s: 100_000, mtls_vs_ws_ratio: 0.8 };
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 export async function run(): Promise<void> {
@@ -37,20 +40,9 @@ export async function run(): Promise<void> {
   const clients = cluster.nodes.map((node) => new OpsClient(node.url, basicAuth(ADMIN.username, ADMIN.password), 8));
   onCleanup(() => clients.forEach((client) => client.close()));
   const [ca, cb, cc] = clients as [OpsClient, OpsClient, OpsClient];
-  await ca.ok({ operation: 'create_table', database: 'bench', table: 'rep', primary_key: 'id' });
   await ca.ok({ operation: 'create_table', database: 'bench', table: 'vis', primary_key: 'id' });
-  await waitUntil('tables on every node', async () => (await Promise.all([cb, cc].map((client) => count(client, 'rep').catch(() => -1)))).every((n) => n === 0));
-
-  note('warming up');
-  await insertBatches(ca, 'rep', 1_000_000, 2_000);
-  await waitUntil('warm-up replicated', async () => (await Promise.all([cb, cc].map((client) => count(client, 'rep')))).every((n) => n === 2_000));
-
   note(`replicated throughput: ${replicatedRecords} records`);
-  const start = nowMs();
-  await insertBatches(ca, 'rep', 0, replicatedRecords);
-  const written = nowMs();
-  await waitUntil('every replica has every record', async () => (await Promise.all([cb, cc].map((client) => count(client, 'rep')))).every((n) => n === 2_000 + replicatedRecords), 120_000, 5);
-  const rate = replicatedRecords / ((nowMs() - start) / 1000);
+  const { rate, writeMs, untilReplicatedMs } = await replicatedThroughput(ca, [cb, cc], replicatedRecords);
   emit({
     suite: SUITE,
     name: 'replicated_records_per_s',
@@ -60,7 +52,7 @@ export async function run(): Promise<void> {
     ratio: round(rate / ceiling, 3),
     target: TARGETS.replicated_per_s,
     pass: rate >= TARGETS.replicated_per_s,
-    details: { records: replicatedRecords, replicas: 2, write_ms: round(written - start), until_replicated_ms: round(nowMs() - start) },
+    details: { records: replicatedRecords, replicas: 2, write_ms: round(writeMs), until_replicated_ms: round(untilReplicatedMs), transport: `ws (replication.port ${REPLICATION_PORT})` },
   });
 
   note(`visibility latency: ${visibilitySamples} single writes`);
@@ -106,6 +98,83 @@ export async function run(): Promise<void> {
     pass: syncRate >= TARGETS.initial_sync_per_s,
     details: { records: syncRecords, includes: 'node start-up and the whole database copy (all tables)', replication_port: REPLICATION_PORT },
   });
+
+  // The plain WebSocket nodes stop first: the TLS run gets the machine to itself, as that one had.
+  await Promise.all([cluster.cleanup(), joiner.cleanup()]);
+  const mtlsRate = await mtlsThroughput(replicatedRecords);
+  emit({
+    suite: SUITE,
+    name: 'replicated_records_per_s_mtls',
+    value: round(mtlsRate.rate),
+    unit: 'records/s',
+    ceiling: round(ceiling),
+    ratio: round(mtlsRate.rate / ceiling, 3),
+    details: {
+      records: replicatedRecords,
+      replicas: 2,
+      write_ms: round(mtlsRate.writeMs),
+      until_replicated_ms: round(mtlsRate.untilReplicatedMs),
+      transport: `wss with mutual TLS (replication.securePort ${SECURE_REPLICATION_PORT}), certificates cross-signed by add_node`,
+    },
+  });
+  const overhead = mtlsRate.rate / rate;
+  emit({
+    suite: SUITE,
+    name: 'mtls_vs_ws_ratio',
+    value: round(overhead, 3),
+    unit: 'ratio',
+    target: TARGETS.mtls_vs_ws_ratio,
+    pass: overhead >= TARGETS.mtls_vs_ws_ratio,
+    details: { mtls_records_per_s: round(mtlsRate.rate), ws_records_per_s: round(rate), meaning: 'replicated records/s over wss+mTLS divided by the same over ws' },
+  });
+}
+
+/**
+ * Replicated records/s from `writer` to `replicas`: create bench.rep, warm up with 2000
+ * records, then write `records` in batches of 500 and wait until every replica has them all.
+ */
+async function replicatedThroughput(writer: OpsClient, replicas: OpsClient[], records: number): Promise<{ rate: number; writeMs: number; untilReplicatedMs: number }> {
+  await writer.ok({ operation: 'create_table', database: 'bench', table: 'rep', primary_key: 'id' });
+  await waitUntil('tables on every node', async () => (await Promise.all(replicas.map((client) => count(client, 'rep').catch(() => -1)))).every((n) => n === 0));
+  note('warming up');
+  await insertBatches(writer, 'rep', 1_000_000, 2_000);
+  await waitUntil('warm-up replicated', async () => (await Promise.all(replicas.map((client) => count(client, 'rep')))).every((n) => n === 2_000));
+  const start = nowMs();
+  await insertBatches(writer, 'rep', 0, records);
+  const written = nowMs();
+  await waitUntil('every replica has every record', async () => (await Promise.all(replicas.map((client) => count(client, 'rep')))).every((n) => n === 2_000 + records), 120_000, 5);
+  const end = nowMs();
+  return { rate: records / ((end - start) / 1000), writeMs: written - start, untilReplicatedMs: end - start };
+}
+
+/**
+ * Three nodes listening only on the TLS port; B and C join A with add_node (credentials,
+ * verify_tls false: A's CA signs their keys), C and B find each other by gossip: a full mesh on
+ * mutual TLS. Then the same measurement as over ws.
+ */
+async function mtlsThroughput(records: number): Promise<{ rate: number; writeMs: number; untilReplicatedMs: number }> {
+  note('starting 3 nodes replicating over wss with mutual TLS');
+  const cluster = await Cluster.start(3, { secure: true, perNode: () => ({ root: tempDir('mtls-node-').path }) });
+  onCleanup(() => cluster.cleanup());
+  const [a, b, c] = cluster.nodes as [NodeProcess, NodeProcess, NodeProcess];
+  const clients = cluster.nodes.map((node) => new OpsClient(node.url, basicAuth(ADMIN.username, ADMIN.password), 8));
+  onCleanup(() => clients.forEach((client) => client.close()));
+  const [ca, cb, cc] = clients as [OpsClient, OpsClient, OpsClient];
+  for (const joiner of [cb, cc]) {
+    await joiner.ok({ operation: 'add_node', hostname: a.host, verify_tls: false, authorization: { username: ADMIN.username, password: ADMIN.password } });
+  }
+  await waitUntil('a full mesh on mutual TLS', async () => {
+    const statuses = await Promise.all(clients.map((client) => client.ok<{ connections: Array<{ name: string; url: string; database_sockets: Array<{ connected: boolean }> }> }>({ operation: 'cluster_status' })));
+    return statuses.every(
+      (status) =>
+        status.connections.length === 2 &&
+        status.connections.every((connection) => connection.url.startsWith('wss://') && connection.database_sockets.every((socket) => socket.connected)),
+    );
+  });
+  note(`replicated throughput over mTLS: ${records} records (${b.host} and ${c.host} replicate ${a.host})`);
+  const result = await replicatedThroughput(ca, [cb, cc], records);
+  await cluster.cleanup();
+  return result;
 }
 
 async function insertBatches(client: OpsClient, table: string, first: number, total: number, inFlight = 2): Promise<void> {

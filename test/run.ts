@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-const suites = (process.argv.slice(2).length ? process.argv.slice(2) : ['unit', 'integration', 'replication', 'e2e']).map((s) => path.join('test', s));
+const suites = (process.argv.slice(2).length ? process.argv.slice(2) : ['unit', 'integration', 'replication', 'security', 'e2e']).map((s) => path.join('test', s));
 const files = suites.flatMap((dir) =>
   fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.test.ts')).sort().map((f) => path.join(dir, f)) : [],
 );

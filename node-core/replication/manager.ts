@@ -16,7 +16,7 @@ import { SYNCED_KEY } from './apply.ts';
 import { Link, linkKey, type LinkEnvironment } from './link.ts';
 import { Membership, NODES_TABLE, type Peer } from './membership.ts';
 import { CloseCode, decode, ProtocolError, type Hello } from './protocol.ts';
-import { SecureTransport, type TlsMaterial } from './secure-transport.ts';
+import { normalizeSerial, peerCertificateSerial, SecureTransport, type TlsMaterial } from './secure-transport.ts';
 import { HANDSHAKE_TIMEOUT_MS, InsecureTransport, type Listener, type ReplicationTransport } from './transport.ts';
 import { caName, type CertificateStore } from '../security/certificates.ts';
 import { certificateDetails, createSigningRequest, signRequest } from '../security/pki.ts';
@@ -112,13 +112,21 @@ export class ReplicationManager {
         const best = certificates.bestCertificate(issuer);
         return best ? { cert: best.row.certificate, key: best.key } : undefined;
       },
-      trustedAuthorities: () =>
-        certificates.trustedAuthorities(
-          this.membership.nodes().flatMap((node) => (typeof node.ca === 'string' ? [node.ca] : [])),
-          this.services.config.replication.enableRootCAs,
-        ),
+      trustedAuthorities: () => this.trustedAuthorities(),
       revokedSerials: (name) => this.membership.node(name)?.revoked_certificates ?? [],
     };
+  }
+
+  /**
+   * PEMs of every CA replication trusts now (SPEC 3): this node's CA rows, every hdb_nodes.ca,
+   * and the Node.js root store only when `replication.enableRootCAs`.
+   */
+  trustedAuthorities(): string[] {
+    if (!this.certificates) return [];
+    return this.certificates.trustedAuthorities(
+      this.membership.nodes().flatMap((node) => (typeof node.ca === 'string' ? [node.ca] : [])),
+      this.services.config.replication.enableRootCAs,
+    );
   }
 
   async start(): Promise<void> {
@@ -143,6 +151,7 @@ export class ReplicationManager {
       system.onTablesChanged((tables) => {
         if (tables.includes(NODES_TABLE)) {
           this.#secure?.refresh();
+          this.#closeRevoked();
           this.reconcileSoon();
         }
       }),
@@ -220,7 +229,7 @@ export class ReplicationManager {
     const transport = this.#transportFor(url);
     let socket: WebSocket;
     try {
-      socket = transport.dial(url, { Authorization: authorization }, { verifyTls });
+      socket = transport.dial(url, { Authorization: authorization }, { verifyTls, peer: name });
     } catch (error) {
       throw new OpError(400, `Cannot connect to '${url}': ${(error as Error).message}`);
     }
@@ -247,6 +256,7 @@ export class ReplicationManager {
       certified.catch(() => undefined);
     }
     const link = new Link(socket, system, 'outbound', this.#environment, name, undefined, signing);
+    recordServerSerial(socket, link);
     this.#register(link);
     // Until the peer has a row here (written when the join completes), reconcile must not
     // close this link as unwanted: a new database or node row during the join would.
@@ -277,7 +287,10 @@ export class ReplicationManager {
       link.onClosed(() => {
         clearTimeout(timer);
         clearInterval(poll);
-        reject(new OpError(502, `Node '${name}' at ${url} refused the connection: ${link.closeReason || 'closed'}`));
+        const why = isCertificateError(link.errorCode)
+          ? `did not present a certificate this node trusts: ${link.closeReason} (${link.errorCode}); for a first contact give 'authorization' with verify_tls: false, or add its CA with add_certificate`
+          : `refused the connection: ${link.closeReason || 'closed'}`;
+        reject(new OpError(502, `Node '${name}' at ${url} ${why}`));
       });
     });
     await Promise.race([
@@ -333,14 +346,29 @@ export class ReplicationManager {
   #dial(peer: Peer, db: Database): void {
     let socket: WebSocket;
     try {
-      socket = this.#transportFor(peer.url!).dial(peer.url!);
+      socket = this.#transportFor(peer.url!).dial(peer.url!, {}, { peer: peer.name });
     } catch (error) {
       const dial = this.#dialStateFor(linkKey(peer.name, db.name));
       dial.lastError = (error as Error).message;
       this.reconcileSoon();
       return;
     }
-    this.#register(new Link(socket, db, 'outbound', this.#environment, peer.name));
+    const link = new Link(socket, db, 'outbound', this.#environment, peer.name);
+    recordServerSerial(socket, link);
+    this.#register(link);
+  }
+
+  /** hdb_nodes changed: links whose peer presented a certificate revoked since are closed. */
+  #closeRevoked(): void {
+    for (const link of this.#links.values()) {
+      const serial = link.peerCertificateSerial;
+      if (!serial || link.state === 'closed') continue;
+      const revoked = this.membership.node(link.peer)?.revoked_certificates ?? [];
+      if (!revoked.some((s) => normalizeSerial(s) === serial)) continue;
+      const reason = `certificate serial ${serial} of node '${link.peer}' is revoked`;
+      this.services.logger.warn('Closed replication link: peer certificate revoked', { peer: link.peer, database: link.database.name, serial });
+      link.close(CloseCode.refused, reason);
+    }
   }
 
   #register(link: Link): void {
@@ -348,8 +376,16 @@ export class ReplicationManager {
     link.onClosed(() => {
       if (this.#links.get(link.key) === link) this.#links.delete(link.key);
       const dial = this.#dialStateFor(link.key);
-      dial.lastError = link.closeReason || null;
-      dial.lastRefused = /refused|Login failed|not a known|4003/.test(link.closeReason);
+      const certificateError = isCertificateError(link.errorCode);
+      dial.lastError = certificateError
+        ? `TLS: the certificate of '${link.peer}' was not accepted: ${link.closeReason} (${link.errorCode})`
+        : link.closeReason || null;
+      // Refusals (by the peer or of its certificate) do not fix themselves quickly: no faster
+      // than REFUSED_MIN_BACKOFF_MS. A duplicate-link refusal just means the other link won.
+      dial.lastRefused =
+        certificateError ||
+        (link.closeCode === CloseCode.refused && !link.closeReason.startsWith('duplicate link')) ||
+        /refused|Login failed|not a known/.test(link.closeReason);
       if (link.state === 'closed' && Date.now() - link.openedAt > STABLE_LINK_MS && !dial.lastRefused) dial.attempts = 0;
       this.reconcileSoon();
     });
@@ -389,6 +425,7 @@ export class ReplicationManager {
       db = this.services.storage.createDatabase(hello.database);
     }
     const link = new Link(socket, db, 'inbound', this.#environment, hello.node, (l, h) => this.#admit(l, h, request, credentialed, transport));
+    link.peerCertificateSerial = transport.scheme === 'wss' ? peerCertificateSerial(request.socket) : null;
     link.deliver(data);
   }
 
@@ -455,6 +492,18 @@ export class ReplicationManager {
     if (self?.url === this.url && (self?.ca ?? null) === ca) return;
     await this.membership.upsertNode({ name: this.services.nodeName, url: this.url, ca }, null);
   }
+}
+
+/** TLS verification failures of a dialed peer's certificate (Node's and OpenSSL's codes, and ours). */
+function isCertificateError(code: string | null): boolean {
+  return code !== null && /CERT|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code);
+}
+
+/** Over TLS, remember the serial of the certificate the dialed peer presented (revocation closes the link). */
+function recordServerSerial(socket: WebSocket, link: Link): void {
+  socket.once('upgrade', (response: http.IncomingMessage) => {
+    link.peerCertificateSerial = peerCertificateSerial(response.socket);
+  });
 }
 
 /** Meta key of a database: stream from this time on links without a position (add_node start_time). */

@@ -53,6 +53,15 @@ export class SecureTransport implements ReplicationTransport {
   dial(url: string, headers: Record<string, string> = {}, options: DialOptions = {}): WebSocket {
     const peer = options.peer ?? new URL(url).hostname.replace(/^\[(.*)\]$/, '$1');
     const credentials = this.material.credentials(peer);
+    // A dialed node is held to its revoked serials too, or revoking its certificate would only
+    // stop it dialing in while this node kept dialing out to it.
+    const checkServerIdentity = (host: string, certificate: tls.PeerCertificate): Error | undefined => {
+      const error = tls.checkServerIdentity(host, certificate);
+      if (error) return error;
+      const serial = normalizeSerial(certificate.serialNumber ?? '');
+      if (!this.isRevoked(peer, serial)) return undefined;
+      return Object.assign(new Error(`the certificate (serial ${serial}) of node '${peer}' is revoked`), { code: 'ERR_PEER_CERT_REVOKED' });
+    };
     return new WebSocket(url, SUBPROTOCOL, {
       maxPayload: MAX_FRAME_BYTES,
       handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
@@ -61,15 +70,8 @@ export class SecureTransport implements ReplicationTransport {
       ...(credentials ?? {}),
       ca: this.material.trustedAuthorities(),
       rejectUnauthorized: options.verifyTls !== false,
-      // A dialed node is held to its revoked serials too, or revoking its certificate would only
-      // stop it dialing in while this node kept dialing out to it.
-      checkServerIdentity: (host: string, certificate: tls.PeerCertificate) => {
-        const error = tls.checkServerIdentity(host, certificate);
-        if (error) return error;
-        const serial = normalizeSerial(certificate.serialNumber ?? '');
-        if (!this.isRevoked(peer, serial)) return undefined;
-        return Object.assign(new Error(`the certificate (serial ${serial}) of node '${peer}' is revoked`), { code: 'ERR_PEER_CERT_REVOKED' });
-      },
+      // @types/ws types this as returning boolean; ws hands it to tls.connect, which wants Error | undefined.
+      ...({ checkServerIdentity } as object),
       ...(this.localAddress ? { localAddress: this.localAddress } : {}),
     });
   }

@@ -4,6 +4,7 @@
  * response. Creates the node's CA and certificate on first start, loads `tls.*` files, and
  * answers which certificate to present and which CAs to trust, live as rows change.
  */
+import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -109,7 +110,13 @@ export class CertificateStore {
     if (input.is_authority && !details.is_authority) {
       throw badRequest(`'is_authority' is true but certificate '${input.name}' is not a CA certificate (basicConstraints CA:false)`);
     }
-    const keyName = input.private_key !== undefined ? `${safeFileName(input.name)}.pem` : (this.get(input.name)?.private_key_name ?? null);
+    const heldKey = input.private_key === undefined ? (this.get(input.name)?.private_key_name ?? null) : null;
+    if (heldKey !== null && !keyMatchesCertificate(input.certificate, this.#readKey(heldKey))) {
+      // Replacing a certificate without its key keeps the key held for the name: only if it fits.
+      throw badRequest(`certificate '${input.name}' does not match the private key held for that name: give its 'private_key'`);
+    }
+    const previousKey = this.get(input.name)?.private_key_name ?? null;
+    const keyName = input.private_key !== undefined ? keyFileName(input.name) : heldKey;
     if (input.private_key !== undefined) {
       const file = path.join(this.keysDir, keyName!);
       const temporary = `${file}.${process.pid}.tmp`;
@@ -127,6 +134,10 @@ export class CertificateStore {
     };
     const table = this.system.requireTable(CERTIFICATE_TABLE);
     await this.system.transact((tx) => writeRecords(tx, table, [row as unknown as DataRecord], [row.name], 'upsert'), { user: actor });
+    // A key file the replaced row used (another file name) goes, unless another row uses it.
+    if (previousKey && previousKey !== keyName && !this.list().some((r) => r.private_key_name === previousKey)) {
+      fs.rmSync(path.join(this.keysDir, previousKey), { force: true });
+    }
     this.#events.emit('change');
     return row;
   }
@@ -151,6 +162,14 @@ export class CertificateStore {
     return fs.readFileSync(path.join(this.keysDir, row.private_key_name), 'utf8');
   }
 
+  #readKey(keyName: string): string {
+    try {
+      return fs.readFileSync(path.join(this.keysDir, keyName), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
   /** This node's own CA (with its private key), which signs peers' requests. */
   ownAuthority(): CertificateRow | undefined {
     const own = this.get(caName(this.nodeName));
@@ -159,11 +178,14 @@ export class CertificateStore {
 
   /**
    * The certificate this node presents: valid now, naming the node, with a private key here.
-   * Prefers one issued by a CA `preferIssuer` trusts (the peer's CA), then CA-signed over
+   * Prefers one issued by a CA `preferIssuer` trusts (the peer's CA), then one not issued by the
+   * CA this node generated for itself (a certificate from `tls.*`, add_certificate or a peer's
+   * CA was given for a reason: the generated one is the fallback), then CA-signed over
    * self-signed, then the latest expiry.
    */
   bestCertificate(preferIssuerSubject?: string): { row: CertificateRow; key: string } | undefined {
     const now = Date.now();
+    const generatedIssuer = this.get(caName(this.nodeName))?.details.subject;
     const candidates = this.list().filter(
       (row) =>
         !row.is_authority &&
@@ -175,6 +197,8 @@ export class CertificateStore {
     candidates.sort((a, b) => {
       const preferred = Number(b.details.issuer === preferIssuerSubject) - Number(a.details.issuer === preferIssuerSubject);
       if (preferred) return preferred;
+      const given = Number(b.details.issuer !== generatedIssuer) - Number(a.details.issuer !== generatedIssuer);
+      if (given) return given;
       const signed = Number(!b.is_self_signed) - Number(!a.is_self_signed);
       if (signed) return signed;
       return Date.parse(b.details.valid_to) - Date.parse(a.details.valid_to);
@@ -220,6 +244,14 @@ export function namesInclude(names: readonly string[], name: string): boolean {
   const canonical = (value: string) => (net.isIPv6(value) ? new URL(`http://[${value}]`).hostname : value.toLowerCase());
   const wanted = canonical(name);
   return names.some((candidate) => canonical(candidate) === wanted);
+}
+
+/**
+ * The key file of certificate `name`: readable, and distinct for distinct names (names that
+ * differ only in characters a file name cannot hold, such as 'a b' and 'a_b', must not share one).
+ */
+function keyFileName(name: string): string {
+  return `${safeFileName(name)}-${crypto.createHash('sha256').update(name).digest('hex').slice(0, 12)}.pem`;
 }
 
 function safeFileName(name: string): string {

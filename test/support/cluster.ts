@@ -6,6 +6,8 @@
 import { freshLoopbackAddress, NodeProcess, waitFor, type NodeProcessOptions } from './node-process.ts';
 
 export const REPLICATION_PORT = 9930;
+/** The TLS replication port of nodes started with `secure: true` (certificate-authenticated). */
+export const SECURE_REPLICATION_PORT = 9933;
 
 export interface ClusterNodeOptions extends NodeProcessOptions {
   /** routes to configure (host names of other nodes) */
@@ -14,11 +16,19 @@ export interface ClusterNodeOptions extends NodeProcessOptions {
   databases?: string[];
   /** logging.auditRetention, e.g. "2s" for resync tests */
   retention?: string;
+  /** replicate over TLS with certificates on SECURE_REPLICATION_PORT only (no insecure port) */
+  secure?: boolean;
 }
 
-/** Flags that make a node replicate over plain WebSocket on the shared replication port. */
+/**
+ * Flags that make a node replicate over plain WebSocket on the shared replication port, or with
+ * `secure`, over TLS WebSocket on the secure port only (routes then default to wss://).
+ */
 export function replicationArgs(options: ClusterNodeOptions): string[] {
-  const args = [`--REPLICATION_PORT=${REPLICATION_PORT}`, '--REPLICATION_SECUREPORT=null', '--LOGGING_LEVEL=info'];
+  const ports = options.secure
+    ? ['--REPLICATION_PORT=null', `--REPLICATION_SECUREPORT=${SECURE_REPLICATION_PORT}`]
+    : [`--REPLICATION_PORT=${REPLICATION_PORT}`, '--REPLICATION_SECUREPORT=null'];
+  const args = [...ports, '--LOGGING_LEVEL=info'];
   if (options.routes?.length) args.push(`--REPLICATION_ROUTES=${JSON.stringify(options.routes)}`);
   if (options.databases) args.push(`--REPLICATION_DATABASES=${JSON.stringify(options.databases)}`);
   if (options.retention) args.push(`--LOGGING_AUDITRETENTION=${options.retention}`);
@@ -33,13 +43,13 @@ export class Cluster {
   constructor(readonly nodes: NodeProcess[]) {}
 
   /** `count` nodes; with `mesh`, each has routes to all the others. */
-  static async start(count: number, options: { mesh?: boolean; perNode?: (index: number, hosts: string[]) => ClusterNodeOptions } = {}): Promise<Cluster> {
+  static async start(count: number, options: { mesh?: boolean; secure?: boolean; perNode?: (index: number, hosts: string[]) => ClusterNodeOptions } = {}): Promise<Cluster> {
     const hosts = Array.from({ length: count }, () => freshLoopbackAddress());
     const nodes = await Promise.all(
       hosts.map((host, i) => {
         const extra = options.perNode?.(i, hosts) ?? {};
         const routes = options.mesh ? hosts.filter((h) => h !== host) : extra.routes;
-        return startClusterNode({ ...extra, host, ...(routes ? { routes } : {}) });
+        return startClusterNode({ ...(options.secure ? { secure: true } : {}), ...extra, host, ...(routes ? { routes } : {}) });
       }),
     );
     return new Cluster(nodes);
