@@ -64,7 +64,7 @@ export async function applyEntries(
   return outcome;
 }
 
-/** Merge copied records and tombstones (record null) by the conflict rule; nothing is logged. */
+/** Merge copied records and tombstones (record null) by the conflict rule; nothing is logged. Resolves at commit. */
 export async function applyCopiedRecords(
   database: Database,
   clock: HybridLogicalClock,
@@ -74,7 +74,7 @@ export async function applyCopiedRecords(
   const table = database.table(tableName);
   if (!table) throw new ProtocolError(`copy of unknown table '${database.name}.${tableName}'`);
   let applied = 0;
-  await database.transactBatch([], () => {
+  await database.writeUnlogged(() => {
     for (const [key, version, origin, record] of records) {
       clock.observe(version);
       const stamp = { v: version, o: origin };

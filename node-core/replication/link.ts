@@ -33,6 +33,8 @@ export const MAX_UNACKED_FRAMES = 16;
 export const MAX_WRITES_PER_FRAME = 5000;
 /** Socket send buffer above which the publisher waits for it to drain. */
 export const SEND_HIGH_WATER_BYTES = 8 * 1024 * 1024;
+/** Initial-copy frames being committed at once on the receiving side. */
+export const MAX_COPY_APPLIES_IN_FLIGHT = 3;
 /** Received frames queued for apply above which reading from the socket pauses. */
 export const MAX_QUEUED_FRAMES = 8;
 export const PING_INTERVAL_MS = 2_000;
@@ -102,6 +104,8 @@ export class Link {
   #queued = 0;
   #paused = false;
   #copy: CopyProgress | null = null;
+  /** copy frames being applied (committed in order by lmdb-js) */
+  readonly #copyApplies: Array<Promise<void>> = [];
   #copyClaimed = false;
   lastReceivedVersion = 0;
   lastReceivedLocalTime = 0;
@@ -503,13 +507,22 @@ export class Link {
         this.#copy = { copied: 0, total: message.total, done: false };
         this.env.logger.info('Receiving database copy', { peer: this.peer, database: this.database.name, total: message.total });
         return;
-      case 'copy':
-        if (!this.#copy) throw new ProtocolError('copy frame outside a copy');
-        await applyCopiedRecords(this.database, this.env.clock, message.table, message.records);
-        this.#copy.copied += message.records.length;
+      case 'copy': {
+        const copy = this.#copy;
+        if (!copy) throw new ProtocolError('copy frame outside a copy');
+        // Decode the next frame while this one commits: a few applies in flight, in order.
+        const applying = applyCopiedRecords(this.database, this.env.clock, message.table, message.records).then(() => {
+          copy.copied += message.records.length;
+        });
+        // A failure closes the link at once, even if nothing awaits this apply any more.
+        applying.catch((error: unknown) => this.#fail(error));
+        this.#copyApplies.push(applying);
+        if (this.#copyApplies.length >= MAX_COPY_APPLIES_IN_FLIGHT) await this.#copyApplies.shift();
         return;
+      }
       case 'copy-end':
         if (!this.#copy) throw new ProtocolError('copy-end outside a copy');
+        await Promise.all(this.#copyApplies.splice(0));
         this.#appliedThrough = Math.max(message.sequence, this.database.getMeta<number>(positionKey(this.peer)) ?? 0);
         await this.database.setMeta([
           [positionKey(this.peer), this.#appliedThrough],

@@ -180,6 +180,16 @@ export class Database {
     await this.#afterCommit(committed);
   }
 
+  /**
+   * Writes that are not transactions of their own (records merged from a peer's copy): not
+   * logged, and resolved once committed, not flushed. Whoever needs them durable awaits a later
+   * durable write (LMDB flushes in commit order).
+   */
+  async writeUnlogged(write: () => void): Promise<void> {
+    this.#assertOpen();
+    await this.#env.childTransaction(write).catch(this.#rollBackDefinitions);
+  }
+
   /** Values this database keeps beside its tables (replication positions, sync state). */
   getMeta<T>(key: MetaKey): T | undefined {
     return this.#meta.get(key) as T | undefined;
