@@ -9,10 +9,10 @@ import type http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
 import tls from 'node:tls';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket } from 'ws';
 import { namesInclude } from '../security/certificates.ts';
 import { MAX_FRAME_BYTES, SUBPROTOCOL } from './protocol.ts';
-import { HANDSHAKE_TIMEOUT_MS, type Listener, type ReplicationTransport } from './transport.ts';
+import { HANDSHAKE_TIMEOUT_MS, serveWebSockets, type Listener, type ReplicationTransport } from './transport.ts';
 
 export interface TlsMaterial {
   /** this node's certificate and key to present (to `peer` when dialing, if given) */
@@ -86,34 +86,13 @@ export class SecureTransport implements ReplicationTransport {
       requestCert: true,
       rejectUnauthorized: false,
     });
-    server.on('request', (_req, res) => res.writeHead(426, { 'Content-Type': 'text/plain' }).end('WebSocket replication endpoint\n'));
-    const wss = new WebSocketServer({
-      server,
-      maxPayload: MAX_FRAME_BYTES,
-      perMessageDeflate: false,
-      handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
-    });
-    wss.on('connection', (socket, request) => {
-      if (socket.protocol !== SUBPROTOCOL) {
-        socket.close(4002, `subprotocol ${SUBPROTOCOL} required`);
-        return;
-      }
-      onConnection(socket, request);
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve());
-    });
+    const listener = await serveWebSockets(server, host, port, onConnection);
     this.#server = server;
-    const address = server.address() as net.AddressInfo;
     return {
-      port: address.port,
+      port: listener.port,
       close: async () => {
         this.#server = null;
-        for (const client of wss.clients) client.terminate();
-        await new Promise<void>((resolve) => wss.close(() => resolve()));
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await listener.close();
       },
     };
   }

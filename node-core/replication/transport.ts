@@ -6,6 +6,7 @@
  */
 import dns from 'node:dns/promises';
 import http from 'node:http';
+import type https from 'node:https';
 import net from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { MAX_FRAME_BYTES, SUBPROTOCOL } from './protocol.ts';
@@ -44,34 +45,8 @@ export class InsecureTransport implements ReplicationTransport {
     });
   }
 
-  async listen(host: string, port: number, onConnection: (socket: WebSocket, request: http.IncomingMessage) => void): Promise<Listener> {
-    const server = http.createServer((_req, res) => res.writeHead(426, { 'Content-Type': 'text/plain' }).end('WebSocket replication endpoint\n'));
-    const wss = new WebSocketServer({
-      server,
-      maxPayload: MAX_FRAME_BYTES,
-      perMessageDeflate: false,
-      handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
-    });
-    wss.on('connection', (socket, request) => {
-      if (socket.protocol !== SUBPROTOCOL) {
-        socket.close(4002, `subprotocol ${SUBPROTOCOL} required`);
-        return;
-      }
-      onConnection(socket, request);
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve());
-    });
-    const address = server.address() as net.AddressInfo;
-    return {
-      port: address.port,
-      close: async () => {
-        for (const client of wss.clients) client.terminate();
-        await new Promise<void>((resolve) => wss.close(() => resolve()));
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-      },
-    };
+  listen(host: string, port: number, onConnection: (socket: WebSocket, request: http.IncomingMessage) => void): Promise<Listener> {
+    return serveWebSockets(http.createServer(), host, port, onConnection);
   }
 
   async verifyPeer(request: http.IncomingMessage, claimedName: string, isKnown: (name: string) => boolean): Promise<string | null> {
@@ -85,6 +60,46 @@ export class InsecureTransport implements ReplicationTransport {
     }
     return null;
   }
+}
+
+/**
+ * Run the replication WebSocket endpoint on an HTTP or HTTPS server: the subprotocol is
+ * required, frames are bounded, and plain requests get 426. Shared by both transports.
+ */
+export async function serveWebSockets(
+  server: http.Server | https.Server,
+  host: string,
+  port: number,
+  onConnection: (socket: WebSocket, request: http.IncomingMessage) => void,
+): Promise<Listener> {
+  server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => res.writeHead(426, { 'Content-Type': 'text/plain' }).end('WebSocket replication endpoint\n'));
+  const wss = new WebSocketServer({
+    server,
+    maxPayload: MAX_FRAME_BYTES,
+    perMessageDeflate: false,
+    handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+  });
+  wss.on('connection', (socket, request) => {
+    if (socket.protocol !== SUBPROTOCOL) {
+      socket.close(4002, `subprotocol ${SUBPROTOCOL} required`);
+      return;
+    }
+    onConnection(socket, request);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as net.AddressInfo;
+  return {
+    port: address.port,
+    close: async () => {
+      for (const client of wss.clients) client.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
 
 function normalizeAddress(address: string): string {
