@@ -51,6 +51,9 @@ export function operationWords(operation: string): string {
     drop_table: 'Dropping the table',
     list_users: 'Listing users',
     user_info: 'Reading your user',
+    list_certificates: 'Listing certificates',
+    add_certificate: 'Adding the certificate',
+    remove_certificate: 'Removing the certificate',
   };
   return named[operation] ?? `The ${operation.replaceAll('_', ' ')} operation`;
 }

@@ -15,6 +15,7 @@ const PATHS = {
   play: 'M7 5l12 7-12 7z',
   stop: 'M6 6h12v12H6z',
   restart: 'M4 12a8 8 0 1 0 2.3-5.7M4 4v5h5',
+  copy: 'M9 9h11v11H9zM5 15H4V4h11v1',
 } as const;
 
 export type IconName = keyof typeof PATHS;
