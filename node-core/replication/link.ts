@@ -188,8 +188,10 @@ export class Link {
   /** Log entries this node still has to get confirmed by the peer. */
   pendingTransactions(): number {
     if (this.state !== 'open' || !this.#publishing) return 0;
+    const policy = this.env.policy(this.peer, this.database.name);
     let count = 0;
-    for (const _ of this.database.readLog(this.#ackedThrough, 100_000)) count++;
+    // Only what this peer still needs: not its own writes coming back, not filtered tables.
+    for (const { entry } of this.database.readLog(this.#ackedThrough, 100_000)) if (this.#filterForPeer(entry, policy)) count++;
     return count;
   }
 
