@@ -3,7 +3,7 @@
  * and its workspace (Tables, Cluster, Status, Certificates, Node), or its login form. Each connection keeps its own
  * view, table and page while another is shown.
  */
-import type { KeyboardEvent } from 'react';
+import { lazy, Suspense, type KeyboardEvent } from 'react';
 import type { OpsClient } from './api/ops-client.ts';
 import { EmptyState } from './components/EmptyState.tsx';
 import { ConnectionHeader } from './features/connections/ConnectionHeader.tsx';
@@ -15,8 +15,10 @@ import { useViewState } from './features/connections/view-state.ts';
 import { NodePanel } from './features/local-node/NodePanel.tsx';
 import { CertificatesView } from './features/certificates/CertificatesView.tsx';
 import { StatusView } from './features/status/StatusView.tsx';
-import { ClusterView } from './features/topology/ClusterView.tsx';
 import { TablesView } from './features/tables/TablesView.tsx';
+
+// The cluster view brings React Flow and dagre: loaded when the Cluster tab is first opened.
+const ClusterView = lazy(() => import('./features/topology/ClusterView.tsx').then((module) => ({ default: module.ClusterView })));
 
 const VIEWS = [
   { id: 'tables', label: 'Tables' },
@@ -60,7 +62,11 @@ function Workspace({ client, profile }: { client: OpsClient; profile: Connection
       </div>
       <div id="view-panel" role="tabpanel" aria-labelledby={`tab-${view}`} className="view-panel">
         {view === 'tables' && <TablesView client={client} profile={profile} />}
-        {view === 'cluster' && <ClusterView client={client} profile={profile} />}
+        {view === 'cluster' && (
+          <Suspense fallback={<p className="muted pad">Loading the cluster view…</p>}>
+            <ClusterView client={client} profile={profile} />
+          </Suspense>
+        )}
         {view === 'status' && <StatusView client={client} profile={profile} />}
         {view === 'certificates' && <CertificatesView client={client} profile={profile} />}
         {view === 'node' && <NodePanel client={client} profile={profile} />}

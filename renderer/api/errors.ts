@@ -51,6 +51,9 @@ export function operationWords(operation: string): string {
     drop_table: 'Dropping the table',
     list_users: 'Listing users',
     user_info: 'Reading your user',
+    add_node: 'Adding the peer',
+    update_node: 'Updating the peer',
+    remove_node: 'Removing the peer',
     list_certificates: 'Listing certificates',
     add_certificate: 'Adding the certificate',
     remove_certificate: 'Removing the certificate',
@@ -75,6 +78,9 @@ function nextStep(error: OpsError): string {
       break;
   }
   const status = error.status ?? 0;
+  if (error.operation === 'add_node' && /Login failed/i.test(error.serverMessage)) {
+    return 'Check the user name and password: add_node needs those of a super_user on the node being added.';
+  }
   if (status === 401) {
     return error.operation === 'create_authentication_tokens'
       ? 'Check the user name and password.'

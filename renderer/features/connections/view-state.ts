@@ -23,6 +23,11 @@ export function clearViewState(connectionId: string): void {
   for (const listener of listeners) listener();
 }
 
+/** Sets a connection's view state from outside its view (e.g. "open this node's status"). */
+export function setViewStateOf(connectionId: string, key: string, value: unknown): void {
+  set(`${connectionId}\u0000${key}`, value);
+}
+
 export type SetState<T> = (next: T | ((previous: T) => T)) => void;
 
 /** Like useState, but the value lives per connection and survives switching away and back. */

@@ -1,0 +1,146 @@
+/**
+ * The selected node: how it is reached (this connection, a saved connection, or its derived
+ * URL with this connection's credentials) or why it is not, its hdb_nodes record (the CA as
+ * its subject only, never the PEM), its links, and the way to its status and certificates.
+ */
+import { ErrorNotice } from '../../components/ErrorNotice.tsx';
+import { StatusBadge } from '../../components/StatusBadge.tsx';
+import type { Health, Member } from './model.ts';
+
+interface NodePanelProps {
+  member: Member;
+  label: string;
+  links: Array<{ id: string; peer: string; health: Health }>;
+  /** the saved connection it is reached through, for "Open status" */
+  savedName: string | null;
+  /** in view only because it was brought in (removable from the view) */
+  removable: boolean;
+  labelOf: (id: string) => string;
+  onSelectLink: (id: string) => void;
+  onOpen: (view: 'status' | 'certificates') => void;
+  onLogIn: () => void;
+  onRemoveFromView: () => void;
+}
+
+function accessText(member: Member, savedName: string | null): string {
+  const reading = member.reading;
+  if (!reading) return 'Not asked: no saved connection and no URL for it.';
+  switch (reading.access) {
+    case 'current':
+      return `This connection (${reading.opsUrl}).`;
+    case 'saved':
+      return `Saved connection “${savedName ?? reading.profileId}” (${reading.opsUrl}).`;
+    case 'derived':
+      return `${reading.opsUrl}, with this connection's credentials.`;
+  }
+}
+
+function subscriptionsSummary(subscriptions: Record<string, Array<{ publish: boolean; subscribe: boolean }>>): string {
+  const setters = Object.entries(subscriptions);
+  if (setters.length === 0) return 'none (everything both ways)';
+  return setters.map(([setter, list]) => `set by ${setter}: ${list.length} table${list.length === 1 ? '' : 's'} (${list.filter((s) => s.publish).length} published, ${list.filter((s) => s.subscribe).length} subscribed)`).join('; ');
+}
+
+export function NodePanel({ member, label, links, savedName, removable, labelOf, onSelectLink, onOpen, onLogIn, onRemoveFromView }: NodePanelProps) {
+  const row = member.row;
+  const reading = member.reading;
+  const subject = member.caInfo && typeof member.caInfo.subject === 'string' ? member.caInfo.subject : null;
+  return (
+    <section className="side-panel" aria-labelledby="node-panel-title" data-testid="node-panel">
+      <h3 id="node-panel-title">{label}</h3>
+      <p className="row wrap">
+        <StatusBadge tone={member.reachable ? 'ok' : 'bad'}>{member.reachable ? 'reachable' : 'not reachable'}</StatusBadge>
+        {member.isCurrent && <span className="muted small">this connection</span>}
+        {!member.inCluster && <span className="muted small">not in this cluster</span>}
+      </p>
+      <dl className="facts">
+        <dt>Node name</dt>
+        <dd>{member.name ?? 'unknown'}</dd>
+        <dt>Operations API</dt>
+        <dd>{accessText(member, savedName)}</dd>
+        <dt>Replication</dt>
+        <dd>{member.replicationUrl ? <code>{member.replicationUrl}</code> : '—'}</dd>
+      </dl>
+      {!member.reachable && (
+        <>
+          {reading?.note && <p className="notice notice-warn small">{reading.note}</p>}
+          <ErrorNotice error={reading?.error ?? null} testId="node-error" />
+          {reading?.access === 'derived' && (
+            <p className="field-hint">
+              It was asked with this connection's credentials; a login token is valid only on the node that issued it. Log in to it to add it as a saved connection.
+            </p>
+          )}
+          <div className="row wrap">
+            <button type="button" onClick={onLogIn}>
+              Log in…
+            </button>
+          </div>
+        </>
+      )}
+
+      <h4>Links</h4>
+      {links.length === 0 ? (
+        <p className="muted small">None. Drag from this node's handle to another node to connect them.</p>
+      ) : (
+        <ul className="panel-list">
+          {links.map((link) => (
+            <li key={link.id}>
+              <button type="button" className="panel-link" onClick={() => onSelectLink(link.id)}>
+                <span>{labelOf(link.peer)}</span>
+                <StatusBadge tone={link.health.tone}>{link.health.word}</StatusBadge>
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+
+      <h4>hdb_nodes record</h4>
+      {row ? (
+        <dl className="facts" data-testid="node-record">
+          <dt>name</dt>
+          <dd>{row.name}</dd>
+          <dt>url</dt>
+          <dd>{row.url ?? '—'}</dd>
+          <dt>subscriptions</dt>
+          <dd>{subscriptionsSummary(row.subscriptions)}</dd>
+          <dt>revoked certificates</dt>
+          <dd>{row.revokedCertificates.length ? row.revokedCertificates.join(', ') : 'none'}</dd>
+          {row.shard !== null && (
+            <>
+              <dt>shard</dt>
+              <dd>{row.shard}</dd>
+            </>
+          )}
+          <dt>ca</dt>
+          <dd>{row.caPem ? (subject ?? 'a CA certificate (PEM not shown)') : 'none recorded'}</dd>
+          {Object.entries(row.extra).map(([key, value]) => (
+            <div key={key} className="facts-pair">
+              <dt>{key}</dt>
+              <dd>{typeof value === 'string' ? value : JSON.stringify(value)}</dd>
+            </div>
+          ))}
+        </dl>
+      ) : (
+        <p className="muted small">No record of this node in hdb_nodes of the nodes read.</p>
+      )}
+
+      <div className="row wrap panel-actions">
+        {member.profileId && (
+          <>
+            <button type="button" className="button-secondary" onClick={() => onOpen('status')}>
+              Open status
+            </button>
+            <button type="button" className="button-secondary" onClick={() => onOpen('certificates')}>
+              Open certificates
+            </button>
+          </>
+        )}
+        {removable && (
+          <button type="button" className="button-secondary" onClick={onRemoveFromView}>
+            Remove from view
+          </button>
+        )}
+      </div>
+    </section>
+  );
+}
