@@ -5,6 +5,7 @@
 import { certificateDetails } from '../security/pki.ts';
 import { linkKey, type Link } from './link.ts';
 import type { ReplicationManager } from './manager.ts';
+import type { Subscription } from './membership.ts';
 
 /** A link that received nothing for this long reports "Waiting" instead of "Receiving". */
 const RECEIVING_WINDOW_MS = 5_000;
@@ -23,7 +24,7 @@ export function clusterStatus(manager: ReplicationManager, nodeName: string, url
         url: peer.url,
         replicates: true,
         from_route: peer.fromRoute,
-        subscriptions: record?.subscriptions?.[nodeName] ?? manager.membership.node(nodeName)?.subscriptions?.[peer.name] ?? null,
+        subscriptions: subscriptionsSeenFrom(manager, nodeName, peer.name),
         ...(record?.shard != null ? { shard: record.shard } : {}),
         ca_info: caInfo(typeof record?.ca === 'string' ? record.ca : null),
         database_sockets: databases.map((database) => {
@@ -40,6 +41,17 @@ export function clusterStatus(manager: ReplicationManager, nodeName: string, url
       };
     });
   return { type: 'cluster-status', node_name: nodeName, url, is_enabled: true, connections };
+}
+
+/**
+ * Explicit subscriptions for the link with `peer`, as this node sees them: its own list, or the
+ * peer's list mirrored (the peer's publish is this node's subscribe). Null: everything both ways.
+ */
+function subscriptionsSeenFrom(manager: ReplicationManager, nodeName: string, peer: string): Subscription[] | null {
+  const own = manager.membership.node(peer)?.subscriptions?.[nodeName];
+  if (own) return own;
+  const theirs = manager.membership.node(nodeName)?.subscriptions?.[peer];
+  return theirs ? theirs.map((s) => ({ ...s, publish: s.subscribe, subscribe: s.publish })) : null;
 }
 
 /** The peer's certificate authority as cluster_status shows it (never a key, just the certificate's facts). */
@@ -70,7 +82,8 @@ function socketStatus(link: Link, database: string): Record<string, unknown> {
     sendingMessage: utc(Math.floor(link.lastSentVersion)),
     backPressurePercent: link.backPressurePercent,
     lastReceivedStatus: receivedStatus,
-    lag_ms: link.lastAppliedLag,
+    // The delay of the last transaction applied; an idle link has caught up.
+    lag_ms: receivedStatus === 'Waiting' ? 0 : link.lastAppliedLag,
     pending_transactions: link.pendingTransactions(),
     ...(copy ? { copy_progress: { copied: copy.copied, total: copy.total, done: copy.done } } : {}),
   };

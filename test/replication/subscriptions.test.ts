@@ -152,4 +152,19 @@ describe('explicit subscriptions between A and B', () => {
     assert.deepEqual(await keysOf(a, 'other'), ['other-a1', 'other-a2', 'other-default-a', 'other-default-b']);
     assert.deepEqual(await keysOf(b, 'other'), ['other-b1', 'other-b2', 'other-default-a', 'other-default-b']);
   });
+
+  test('update_node with subscriptions null goes back to everything both ways; cluster_status shows each side its view', async () => {
+    // A publishes 'other' without taking it back: B must see the mirror image.
+    await a.ok({ operation: 'update_node', hostname: b.host, subscriptions: [{ database: DB, table: 'other', publish: true, subscribe: false }] });
+    await waitFor('B to see the mirrored subscriptions', async () => {
+      const status = await b.ok<{ connections: Array<{ name: string; subscriptions: unknown }> }>({ operation: 'cluster_status' });
+      return JSON.stringify(status.connections.find((c) => c.name === a.host)?.subscriptions) === JSON.stringify([{ database: DB, table: 'other', publish: false, subscribe: true }]);
+    }, 20_000, 50);
+    await a.ok({ operation: 'update_node', hostname: b.host, subscriptions: null });
+    await insert(a, 'other', 'other-a3');
+    await insert(b, 'other', 'other-b3');
+    await waitFor('other-a3 on B and other-b3 on A', async () => (await has(b, 'other', 'other-a3')) && (await has(a, 'other', 'other-b3')), 20_000, 50);
+    const after = await b.ok<{ connections: Array<{ name: string; subscriptions: unknown }> }>({ operation: 'cluster_status' });
+    assert.equal(after.connections.find((c) => c.name === a.host)!.subscriptions, null);
+  });
 });

@@ -75,11 +75,15 @@ const authorization = z.union([
 const nodeFields = {
   hostname: hostname.optional(),
   url: replicationUrl.optional(),
-  subscriptions: z.array(subscription).max(10_000).optional(),
+  /** null: drop explicit subscriptions for this peer, back to everything both ways */
+  subscriptions: z.array(subscription).max(10_000).nullable().optional(),
   start_time: startTime.optional(),
   authorization: authorization.optional(),
   verify_tls: z.boolean().optional(),
-  replicates: z.boolean().optional(),
+  replicates: z
+    .boolean()
+    .refine((value) => value, { message: "only true is supported: to replicate less with a node, give it 'subscriptions'" })
+    .optional(),
   revoked_certificates: z.array(z.string().min(1).max(200)).max(10_000).optional(),
   shard: z.number().int().min(0).nullable().optional(),
 };
@@ -113,7 +117,7 @@ function target(request: NodeRequest, manager: ReplicationManager, node: NodeSer
   return { name, url };
 }
 
-function checkSubscriptions(subscriptions: Subscription[] | undefined, node: NodeServices): void {
+function checkSubscriptions(subscriptions: Subscription[] | null | undefined, node: NodeServices): void {
   subscriptions?.forEach((s, i) => {
     const database = node.storage.database(s.database);
     if (!database) throw badRequest(`subscriptions[${i}]: database '${s.database}' does not exist on this node`);
@@ -130,7 +134,8 @@ async function addNode(request: NodeRequest, context: OperationContext): Promise
   if (request.authorization) await manager.join(name, url, authorizationHeader(request.authorization), request.verify_tls !== false);
   const existing = manager.membership.node(name);
   const subscriptions = { ...(existing?.subscriptions ?? {}) };
-  if (request.subscriptions) subscriptions[context.node.nodeName] = request.subscriptions;
+  if (request.subscriptions === null) delete subscriptions[context.node.nodeName];
+  else if (request.subscriptions) subscriptions[context.node.nodeName] = request.subscriptions;
   await manager.membership.upsertNode(
     {
       name,
