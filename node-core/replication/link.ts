@@ -67,6 +67,8 @@ export interface LinkEnvironment {
   /** true when this link may ask for the initial copy (only one link per database at a time) */
   claimCopy(database: string, link: Link): boolean;
   releaseCopy(database: string, link: Link): void;
+  /** resolves when another link's copy of `database` ends; null when none is running */
+  copyInProgress(database: string, link: Link): Promise<void> | null;
   /** time to stream from when this database has no position with a peer (add_node start_time) */
   startTime(database: string): number | null;
   /** this node's CA (PEM) to offer peers, if it has one */
@@ -164,8 +166,8 @@ export class Link {
       env.logger.debug('Replication socket error', { peer: this.peer, database: database.name, error: error.message });
     });
     if (direction === 'outbound') {
-      if (socket.readyState === socket.OPEN) this.#sendHello();
-      else socket.once('open', () => this.#sendHello());
+      if (socket.readyState === socket.OPEN) void this.#sendHelloWhenReady();
+      else socket.once('open', () => void this.#sendHelloWhenReady());
     }
   }
 
@@ -244,6 +246,21 @@ export class Link {
 
   // ---- handshake ----
 
+  /**
+   * While another link copies this database, wait: streaming a peer's whole log into a database
+   * still being copied would apply most records twice, and log them.
+   */
+  async #sendHelloWhenReady(): Promise<void> {
+    for (;;) {
+      const synced = this.database.getMeta<boolean>(SYNCED_KEY) === true;
+      const copying = synced || this.env.startTime(this.database.name) !== null ? null : this.env.copyInProgress(this.database.name, this);
+      if (!copying) break;
+      await copying;
+      if (this.state === 'closed') return;
+    }
+    this.#sendHello();
+  }
+
   #sendHello(): void {
     const synced = this.database.getMeta<boolean>(SYNCED_KEY) === true;
     // Only one link per database copies; the others stream as if synced meanwhile.
@@ -288,7 +305,8 @@ export class Link {
     this.#peerHello = hello;
     await this.database.ensureTables(hello.tables.filter((t) => t.replicate));
     if (this.direction === 'inbound') {
-      this.#sendHello();
+      await this.#sendHelloWhenReady();
+      if (this.state === 'closed') return;
       if (admission.certificate) this.#send({ t: 'certificate', ...admission.certificate });
     }
     this.state = 'open';

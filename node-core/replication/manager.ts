@@ -42,6 +42,8 @@ export class ReplicationManager {
   readonly #links = new Map<string, Link>();
   readonly #dials = new Map<string, DialState>();
   readonly #copyClaims = new Map<string, Link>();
+  /** links waiting for a database's copy to end before they say hello */
+  readonly #copyWaiters = new Map<string, Array<() => void>>();
   /** system links of add_node joins whose peer has no hdb_nodes row yet: reconcile keeps them */
   readonly #joining = new Set<Link>();
   readonly #environment: LinkEnvironment;
@@ -83,7 +85,19 @@ export class ReplicationManager {
         return true;
       },
       releaseCopy: (database, link) => {
-        if (this.#copyClaims.get(database) === link) this.#copyClaims.delete(database);
+        if (this.#copyClaims.get(database) !== link) return;
+        this.#copyClaims.delete(database);
+        for (const wake of this.#copyWaiters.get(database) ?? []) wake();
+        this.#copyWaiters.delete(database);
+      },
+      copyInProgress: (database, link) => {
+        const holder = this.#copyClaims.get(database);
+        if (!holder || holder === link || holder.state === 'closed') return null;
+        return new Promise<void>((resolve) => {
+          const waiters = this.#copyWaiters.get(database) ?? [];
+          waiters.push(resolve);
+          this.#copyWaiters.set(database, waiters);
+        });
       },
       startTime: (database) => {
         const db = services.storage.database(database);
