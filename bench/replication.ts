@@ -186,7 +186,10 @@ async function mtlsThroughput(records: number): Promise<{ rate: number; writeMs:
   return result;
 }
 
-async function insertBatches(client: OpsClient, table: string, first: number, total: number, inFlight = 2): Promise<void> {
+/** Batched requests in flight, as in the ops suite (BENCH_BATCH_CONCURRENCY, default 4). */
+const BATCHES_IN_FLIGHT = envInt('BENCH_BATCH_CONCURRENCY', 4);
+
+async function insertBatches(client: OpsClient, table: string, first: number, total: number, inFlight = BATCHES_IN_FLIGHT): Promise<void> {
   let next = first;
   const end = first + total;
   const worker = async () => {
