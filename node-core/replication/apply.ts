@@ -37,10 +37,10 @@ export async function applyEntries(
 ): Promise<ApplyOutcome> {
   // Duplicates (relays, re-sends) are common: when no write can win, skip the commit entirely.
   // Stored versions only grow, so a write that loses now would lose inside a transaction too.
-  if (!entries.some(([, entry]) => entry.s?.length || entry.w.some((w) => filter.accepts(w.t) && couldWin(database, w.t, w.k, entry)))) {
+  if (!entries.some(([, entry]) => entry.s?.some((c) => schemaChangesSomething(database, c)) || entry.w.some((w) => filter.accepts(w.t) && couldWin(database, w.t, w.k, entry)))) {
     return { applied: 0, dropped: entries.reduce((n, [, e]) => n + e.w.length, 0), committed: false };
   }
-  await ensureSchema(database, entries);
+  const created = await ensureSchema(database, entries);
   const outcome: ApplyOutcome = { applied: 0, dropped: 0, committed: true };
   await database.transactBatch(
     entries.map(([, entry]) => {
@@ -48,7 +48,7 @@ export async function applyEntries(
       return {
         options: { user: entry.u, version: entry.v, origin: entry.o },
         write: (tx: WriteTransaction) => {
-          for (const change of entry.s ?? []) applySchemaChange(tx, database, change);
+          for (const change of entry.s ?? []) applySchemaChange(tx, database, change, created);
           for (const write of entry.w) {
             if (!filter.accepts(write.t)) continue;
             const table = database.table(write.t);
@@ -108,19 +108,34 @@ function applyWrite(tx: WriteTransaction, table: Table, key: PrimaryKey, record:
   return true;
 }
 
-function applySchemaChange(tx: WriteTransaction, database: Database, change: SchemaChange): void {
-  // Tables were created by ensureSchema before the transaction; log the change so it relays.
-  if (change.kind === 'create_table') tx.logSchema(change);
-  else if (change.kind === 'create_attribute') {
+/**
+ * Log a schema change only when it changed something here, so it relays onwards once: a change
+ * that changed nothing is a copy that came round the mesh, and re-logging it would send it
+ * round forever.
+ */
+function applySchemaChange(tx: WriteTransaction, database: Database, change: SchemaChange, created: Set<string>): void {
+  if (change.kind === 'create_table') {
+    // Created by ensureSchema just before this transaction.
+    if (created.delete(change.table)) tx.logSchema(change);
+  } else if (change.kind === 'create_attribute') {
     if (database.table(change.table)?.addAttribute(change.attribute)) tx.logSchema(change);
   }
   // drop_table is not replicated: dropping a table everywhere from one node is too sharp an edge.
 }
 
-async function ensureSchema(database: Database, entries: ReadonlyArray<[number, LogEntry]>): Promise<void> {
-  const wanted = entries.flatMap(([, entry]) => (entry.s ?? []).filter((c) => c.kind === 'create_table'));
-  if (wanted.length === 0) return;
-  await database.ensureTables(
-    wanted.map((c) => ({ name: c.table, primaryKey: c.primaryKey, attributes: c.attributes, replicate: c.replicate })),
-  );
+/** Create the tables the entries create that do not exist here yet; returns their names. */
+async function ensureSchema(database: Database, entries: ReadonlyArray<[number, LogEntry]>): Promise<Set<string>> {
+  const wanted = entries
+    .flatMap(([, entry]) => entry.s ?? [])
+    .filter((c): c is Extract<SchemaChange, { kind: 'create_table' }> => c.kind === 'create_table' && !database.table(c.table));
+  if (wanted.length === 0) return new Set();
+  await database.ensureTables(wanted.map((c) => ({ name: c.table, primaryKey: c.primaryKey, attributes: c.attributes, replicate: c.replicate })));
+  return new Set(wanted.map((c) => c.table));
+}
+
+/** Whether a schema change would change anything here. */
+function schemaChangesSomething(database: Database, change: SchemaChange): boolean {
+  if (change.kind === 'create_table') return !database.table(change.table);
+  if (change.kind === 'create_attribute') return database.table(change.table)?.hasAttribute(change.attribute) === false;
+  return false;
 }

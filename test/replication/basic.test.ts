@@ -55,4 +55,20 @@ describe('three nodes linked by config routes', () => {
       assert.equal(typeof dev.pending_transactions, 'number');
     }
   });
+
+  test('an idle mesh stays quiet: schema changes relay once, not round and round', async () => {
+    const logEntries = async () =>
+      Promise.all(
+        cluster.nodes.map(async (node) => {
+          const info = await node.ok<{ database_metrics: Record<string, { log_entries: number }> }>({ operation: 'system_information', attributes: ['database_metrics'] });
+          return Object.values(info.database_metrics).reduce((sum, db) => sum + db.log_entries, 0);
+        }),
+      );
+    const before = await logEntries();
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const after = await logEntries();
+    assert.deepEqual(after, before, 'no node may keep logging while nothing is written');
+    // A handful of entries per node (the writes above, once each), not thousands of echoes.
+    for (const count of after) assert.ok(count < 100, `log entries: ${after.join(', ')}`);
+  });
 });
