@@ -13,17 +13,14 @@
  * starts and the idle window (default 5 starts, 30 s).
  */
 import http from 'node:http';
-import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startNode, type RunningNode } from '../node-core/index.ts';
 import { replicationArgs, startClusterNode } from '../test/support/cluster.ts';
+import { DIST, launchChromium } from '../test/support/browser.ts';
 import { ADMIN, freshLoopbackAddress, type NodeProcess } from '../test/support/node-process.ts';
 import { emit, note, onCleanup, onEmergency, percentile, round, scaled, SCALE, tempDir } from './lib.ts';
 
 const SUITE = 'ui';
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const RENDERER_DIR = path.join(import.meta.dirname, '..', 'dist', 'renderer');
 const IDLE_TARGET_PERCENT = 2;
 const REFRESH_MS = 5_000;
 
@@ -43,7 +40,7 @@ export async function run(): Promise<void> {
     env: {},
     adminUsername: ADMIN.username,
     adminPassword: ADMIN.password,
-    rendererDir: RENDERER_DIR,
+    rendererDir: DIST,
   });
   onCleanup(() => node.stop());
   await assertServesUi(node);
@@ -123,7 +120,7 @@ async function waitForPeer(node: RunningNode, peer: NodeProcess): Promise<void> 
 }
 
 function launch(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  return launchChromium();
 }
 
 /**

@@ -8,24 +8,15 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, newAppPage, SCREENSHOTS, shoot as shootPage, STEP_TIMEOUT_MS, uiSkipReason } from '../support/browser.ts';
 import { Cluster, waitForConvergence } from '../support/cluster.ts';
 import { ADMIN, type NodeProcess } from '../support/node-process.ts';
 
-const REPO_ROOT = path.join(import.meta.dirname, '..', '..');
-const DIST = path.join(REPO_ROOT, 'dist', 'renderer');
-const SCREENSHOTS = path.join(import.meta.dirname, 'screenshots');
-const CHROMIUM = '/usr/bin/chromium';
-const STEP_TIMEOUT_MS = 10_000;
 
 
-const skipReason = !fs.existsSync(path.join(DIST, 'index.html'))
-  ? 'dist/renderer is not built (run npm run build:renderer; npm test builds it first)'
-  : !fs.existsSync(CHROMIUM)
-    ? `no Chromium at ${CHROMIUM}`
-    : null;
+const skipReason = uiSkipReason;
 
 let cluster: Cluster;
 let local: NodeProcess;
@@ -34,12 +25,8 @@ let browser: Browser;
 let page: Page;
 
 /** A light and a dark screenshot of what is on screen now. */
-async function shoot(name: string): Promise<void> {
-  for (const colorScheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme });
-    await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${colorScheme}.png`) });
-  }
-  await page.emulateMedia({ colorScheme: 'light' });
+function shoot(name: string): Promise<void> {
+  return shootPage(page, `${name}`);
 }
 
 /** The UI comes from the local node's own origin: the node serves dist/renderer on GET. */
@@ -65,13 +52,8 @@ before(async () => {
     ],
   });
   await waitForConvergence([local, remote], 'data', 'dog', { expectKeys: ['1', '2', '3'] });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
-  context.setDefaultTimeout(STEP_TIMEOUT_MS);
-  page = await context.newPage();
+  browser = await launchChromium();
+  page = await newAppPage(browser, { acceptDownloads: true });
   page.on('pageerror', (error) => console.log(`page error: ${error.message}`));
   await assertNodeServesUi(local);
 });

@@ -14,26 +14,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import forge from 'node-forge';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, newAppPage, SCREENSHOTS, shoot as shootPage, STEP_TIMEOUT_MS, uiSkipReason } from '../support/browser.ts';
 import { certificateDetails, createCertificateAuthority, issueNodeCertificate, newKeyPair, type KeyPair } from '../../node-core/security/pki.ts';
 import { normalizeSerial } from '../../renderer/features/certificates/model.ts';
 import { Cluster } from '../support/cluster.ts';
 import { ADMIN, waitFor, type NodeProcess } from '../support/node-process.ts';
 
-const REPO_ROOT = path.join(import.meta.dirname, '..', '..');
-const DIST = path.join(REPO_ROOT, 'dist', 'renderer');
-const SCREENSHOTS = path.join(import.meta.dirname, 'screenshots');
-const CHROMIUM = '/usr/bin/chromium';
-const STEP_TIMEOUT_MS = 10_000;
 const DAY_MS = 86_400_000;
 /** Test fixtures: smaller than the node's own RSA-4096 CA keys. */
 const KEY_BITS = 2048;
 
-const skipReason = !fs.existsSync(path.join(DIST, 'index.html'))
-  ? 'dist/renderer is not built (run npm run build:renderer; npm test builds it first)'
-  : !fs.existsSync(CHROMIUM)
-    ? `no Chromium at ${CHROMIUM}`
-    : null;
+const skipReason = uiSkipReason;
 
 interface Fixture {
   certificate: string;
@@ -54,12 +46,9 @@ let expired: Fixture;
 let otherKey: KeyPair;
 const files: Record<'certificate' | 'privateKey' | 'ca' | 'otherKey', string> = { certificate: '', privateKey: '', ca: '', otherKey: '' };
 
-async function shoot(name: string): Promise<void> {
-  for (const colorScheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme });
-    await page.screenshot({ path: path.join(SCREENSHOTS, `certificates-${name}-${colorScheme}.png`) });
-  }
-  await page.emulateMedia({ colorScheme: 'light' });
+/** A light and a dark screenshot of what is on screen now. */
+function shoot(name: string): Promise<void> {
+  return shootPage(page, `certificates-${name}`);
 }
 
 /** A leaf certificate with any validity window (the node's issuer never makes an expired one). */
@@ -114,13 +103,8 @@ before(async () => {
   await waitFor(`${remote.host} in ${local.host}'s hdb_nodes`, async () =>
     (await local.ok<unknown[]>({ operation: 'search_by_value', database: 'system', table: 'hdb_nodes', attribute: 'name', value: remote.host })).length === 1,
   );
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  context.setDefaultTimeout(STEP_TIMEOUT_MS);
-  page = await context.newPage();
+  browser = await launchChromium();
+  page = await newAppPage(browser);
   page.on('pageerror', (error) => console.log(`page error: ${error.message}`));
 });
 

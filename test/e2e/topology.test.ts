@@ -13,25 +13,17 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, newAppPage, SCREENSHOTS, shoot as shootPage, STEP_TIMEOUT_MS, uiSkipReason } from '../support/browser.ts';
 import { Cluster, waitFor, waitForConvergence } from '../support/cluster.ts';
 import { ADMIN, type NodeProcess } from '../support/node-process.ts';
 
-const REPO_ROOT = path.join(import.meta.dirname, '..', '..');
-const DIST = path.join(REPO_ROOT, 'dist', 'renderer');
-const SCREENSHOTS = path.join(import.meta.dirname, 'screenshots');
-const CHROMIUM = '/usr/bin/chromium';
-const STEP_TIMEOUT_MS = 10_000;
 /** How long a link may take to show connected after add_node. */
 const LINK_TIMEOUT_MS = 20_000;
 /** How long at least a blocked write is given to (wrongly) arrive, after its control arrived. */
 const NEGATIVE_WINDOW_MS = 1_500;
 
-const skipReason = !fs.existsSync(path.join(DIST, 'index.html'))
-  ? 'dist/renderer is not built (run npm run build:renderer; npm test builds it first)'
-  : !fs.existsSync(CHROMIUM)
-    ? `no Chromium at ${CHROMIUM}`
-    : null;
+const skipReason = uiSkipReason;
 
 let cluster: Cluster;
 let a: NodeProcess;
@@ -42,12 +34,8 @@ let page: Page;
 const consoleErrors: string[] = [];
 
 /** A light and a dark screenshot of what is on screen now. */
-async function shoot(name: string): Promise<void> {
-  for (const colorScheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme });
-    await page.screenshot({ path: path.join(SCREENSHOTS, `topology-${name}-${colorScheme}.png`) });
-  }
-  await page.emulateMedia({ colorScheme: 'light' });
+function shoot(name: string): Promise<void> {
+  return shootPage(page, `topology-${name}`);
 }
 
 /** The link label's test id, as the view names a pair (ends sorted). */
@@ -151,13 +139,8 @@ before(async () => {
   cluster = await Cluster.start(3);
   [a, b, c] = cluster.nodes as [NodeProcess, NodeProcess, NodeProcess];
   for (const table of ['t1', 't2']) await a.ok({ operation: 'create_table', database: 'data', table, primary_key: 'id' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  context.setDefaultTimeout(STEP_TIMEOUT_MS);
-  page = await context.newPage();
+  browser = await launchChromium();
+  page = await newAppPage(browser);
   page.on('pageerror', (error) => console.log(`page error: ${error.message}`));
   page.on('console', (message) => {
     if (message.type() === 'error') consoleErrors.push(message.text());
