@@ -8,17 +8,16 @@
  * test/e2e/screenshots/certificates-*.png. Skipped, with the reason, when dist/renderer is not built.
  */
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import forge from 'node-forge';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, newAppPage, SCREENSHOTS, shoot as shootPage, STEP_TIMEOUT_MS, uiSkipReason } from '../support/browser.ts';
 import { certificateDetails, createCertificateAuthority, issueNodeCertificate, newKeyPair, type KeyPair } from '../../node-core/security/pki.ts';
 import { normalizeSerial } from '../../renderer/features/certificates/model.ts';
 import { Cluster } from '../support/cluster.ts';
+import { issueCertificateWithValidity } from '../support/pki.ts';
 import { ADMIN, waitFor, type NodeProcess } from '../support/node-process.ts';
 
 const DAY_MS = 86_400_000;
@@ -51,34 +50,16 @@ function shoot(name: string): Promise<void> {
   return shootPage(page, `certificates-${name}`);
 }
 
-/** A leaf certificate with any validity window (the node's issuer never makes an expired one). */
-function certificateWithValidity(caKeys: KeyPair, ca: string, keys: KeyPair, commonName: string, notBefore: Date, notAfter: Date): string {
-  const issuer = forge.pki.certificateFromPem(ca);
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.publicKeyFromPem(keys.publicKeyPem);
-  cert.serialNumber = '01' + crypto.randomBytes(15).toString('hex');
-  cert.validity.notBefore = notBefore;
-  cert.validity.notAfter = notAfter;
-  cert.setSubject([{ name: 'commonName', value: commonName }]);
-  cert.setIssuer(issuer.subject.attributes);
-  cert.setExtensions([
-    { name: 'basicConstraints', cA: false, critical: true },
-    { name: 'subjectAltName', altNames: [{ type: 2, value: commonName }] },
-  ]);
-  const caKey = crypto.createPrivateKey(caKeys.privateKeyPem).export({ type: 'pkcs1', format: 'pem' }).toString();
-  cert.sign(forge.pki.privateKeyFromPem(caKey), forge.md.sha256.create());
-  return forge.pki.certificateToPem(cert);
-}
-
 async function makeFixtures(): Promise<void> {
-  const [caKeys, leafKeys, soonKeys, oldKeys, other] = await Promise.all(Array.from({ length: 5 }, () => newKeyPair(KEY_BITS)));
+  const [caKeys, leafKeys, soonKeys, other] = await Promise.all(Array.from({ length: 4 }, () => newKeyPair(KEY_BITS)));
   caPem = createCertificateAuthority(caKeys!, 'E2E Test Authority');
   const issue = (keys: KeyPair, commonName: string, hosts: string[], validityDays?: number) =>
     issueNodeCertificate({ caCertificatePem: caPem, caPrivateKeyPem: caKeys!.privateKeyPem, publicKeyPem: keys.publicKeyPem, commonName, hosts, ...(validityDays ? { validityDays } : {}) });
   const fixture = (certificate: string, keys: KeyPair): Fixture => ({ certificate, privateKey: keys.privateKeyPem, serial: certificateDetails(certificate).serial_number });
   leaf = fixture(issue(leafKeys!, 'e2e-peer.example.test', ['e2e-alt.example.test', '10.9.8.7']), leafKeys!);
   expiring = fixture(issue(soonKeys!, 'soon.example.test', [], 10), soonKeys!);
-  expired = fixture(certificateWithValidity(caKeys!, caPem, oldKeys!, 'old.example.test', new Date(Date.now() - 400 * DAY_MS), new Date(Date.now() - 3 * DAY_MS)), oldKeys!);
+  const authority = { certificate: caPem, keys: caKeys!, subject: certificateDetails(caPem).subject };
+  expired = await issueCertificateWithValidity(authority, 'old.example.test', new Date(Date.now() - 400 * DAY_MS), new Date(Date.now() - 3 * DAY_MS));
   otherKey = other!;
   tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'peerdesk-e2e-certs-'));
   const write = (name: string, text: string) => {
