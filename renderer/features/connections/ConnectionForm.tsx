@@ -3,6 +3,7 @@
  * connection" checks the URL (and the login when given) without saving anything; saving with a
  * login keeps only the tokens it returns.
  */
+import { CredentialsFields } from '../../components/CredentialsFields.tsx';
 import { useState, type FormEvent } from 'react';
 import { Dialog } from '../../components/Dialog.tsx';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';
@@ -112,16 +113,7 @@ export function ConnectionForm({ profile, onClose }: ConnectionFormProps) {
           <fieldset className="field">
             <legend>Log in (optional)</legend>
             <p className="field-hint">The password is exchanged for tokens at once and never stored.</p>
-            <div className="row">
-              <label className="field grow">
-                <span>User name</span>
-                <input name="username" value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="username" />
-              </label>
-              <label className="field grow">
-                <span>Password</span>
-                <input name="password" type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="current-password" />
-              </label>
-            </div>
+            <CredentialsFields username={username} password={password} onUsername={setUsername} onPassword={setPassword} />
             {touched && loginProblem && <span className="field-error">{loginProblem}</span>}
           </fieldset>
         )}

@@ -3,6 +3,7 @@
  * through the connections store (the password is traded for tokens at once and never kept);
  * a URL that is already saved is reused, logging in again when it has no session.
  */
+import { CredentialsFields } from '../../components/CredentialsFields.tsx';
 import { useState, type FormEvent } from 'react';
 import { Dialog } from '../../components/Dialog.tsx';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';
@@ -90,16 +91,7 @@ export function AddNodeDialog({ initialUrl, defaultUsername, onAdded, onCancel }
           <fieldset className="field">
             <legend>Log in</legend>
             <p className="field-hint">The password is exchanged for tokens at once and never stored.</p>
-            <div className="row">
-              <label className="field grow">
-                <span>User name</span>
-                <input value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="username" />
-              </label>
-              <label className="field grow">
-                <span>Password</span>
-                <input type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="current-password" autoFocus={!!initialUrl} />
-              </label>
-            </div>
+            <CredentialsFields username={username} password={password} onUsername={setUsername} onPassword={setPassword} autoFocusPassword={!!initialUrl} />
             {touched && loginProblem && <span className="field-error">{loginProblem}</span>}
           </fieldset>
         )}

@@ -6,6 +6,7 @@
  * add_node runs on the node that dials (the source, or the other end when only it can be
  * reached from here); the dialog hands the request to the view, which shows the pending link.
  */
+import { CredentialsFields } from '../../components/CredentialsFields.tsx';
 import { useQuery } from '@tanstack/react-query';
 import { useId, useState, type FormEvent } from 'react';
 import type { AddNodeRequest } from '../../api/operations/add-node.ts';
@@ -103,16 +104,7 @@ export function ConnectDialog({ caller, peer, swapped, defaultUsername, onSubmit
             </span>
           </label>
           {firstContact && (
-            <div className="row">
-              <label className="field grow">
-                <span>User name</span>
-                <input value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="username" />
-              </label>
-              <label className="field grow">
-                <span>Password</span>
-                <input type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="current-password" autoFocus />
-              </label>
-            </div>
+            <CredentialsFields username={username} password={password} onUsername={setUsername} onPassword={setPassword} autoFocusPassword />
           )}
         </fieldset>
 
