@@ -73,6 +73,23 @@ export class NodeProcess {
     return this.#child !== null;
   }
 
+  /** The running process's id (undefined when stopped). */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /** Resident set size in bytes from /proc/<pid>/status (undefined when stopped or unreadable). */
+  rssBytes(): number | undefined {
+    const pid = this.pid;
+    if (pid === undefined) return undefined;
+    try {
+      const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+      return match ? Number(match[1]) * 1024 : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   async startProcess(): Promise<void> {
     if (this.#child) throw new Error(`node ${this.host} is already running`);
     const child = spawn(

@@ -20,6 +20,9 @@ function tableOf(context: OperationContext, database: string, table: string): Ta
   return context.node.storage.requireDatabase(database).requireTable(table);
 }
 
+/** The stored form of a record read from `table` (for the read-only `$version`/`$origin`). */
+const storedOf = (table: Table) => (record: DataRecord) => table.getStored(record[table.primaryKey] as PrimaryKey);
+
 function isUserTable(table: Table): boolean {
   return table.definition.database === 'system' && table.name === 'hdb_user';
 }
@@ -97,7 +100,7 @@ export const searchOperations = [
         const record = table.get(id);
         if (record) records.push(record);
       }
-      return project(withoutSecrets(table, records), request.get_attributes);
+      return project(withoutSecrets(table, records), request.get_attributes, storedOf(table));
     },
   }),
   defineOperation({
@@ -116,7 +119,7 @@ export const searchOperations = [
       const table = tableOf(context, request.database, request.table);
       refuseSecretAttributes(table, [request.attribute]);
       const { records } = search(table, conditionForValue(request.attribute, request.value), request);
-      return project(withoutSecrets(table, records), request.get_attributes);
+      return project(withoutSecrets(table, records), request.get_attributes, storedOf(table));
     },
   }),
   defineOperation({
@@ -142,7 +145,7 @@ export const searchOperations = [
       const where: ConditionGroup = { operator: request.operator, conditions: request.conditions };
       refuseSecretAttributes(table, [...conditionAttributes(where), ...sortAttributes(request.sort)]);
       const { records } = search(table, where, request);
-      return project(withoutSecrets(table, records), request.get_attributes);
+      return project(withoutSecrets(table, records), request.get_attributes, storedOf(table));
     },
   }),
 ];

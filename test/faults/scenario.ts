@@ -1,0 +1,141 @@
+/**
+ * How every fault scenario runs: a 3-node mesh whose links go through fault proxies (ws or
+ * wss), a seeded workload of random writes and deletes recorded as a history, the scenario's
+ * faults while it runs, then everything healed (proxies back to pass, paused nodes resumed,
+ * killed nodes restarted) and the invariant checker over the converged state. Each run appends
+ * a row (scenario, lost acked writes, resurrected deletes, convergence time, peak RSS) to the
+ * report file `npm run test:faults` prints as a table.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { waitForLink } from '../support/cluster.ts';
+import { FaultNetwork, type Scheme } from '../support/fault-network.ts';
+import { seededRandom } from '../support/fault-proxy.ts';
+import { DATABASE, DEFAULT_WORKLOAD, History, TABLE, Workload, type WorkloadOptions } from '../support/history.ts';
+import { awaitConvergence, check, checkSameWinner, MAX_NODE_RSS_BYTES, RssSampler, violations, type Verdict } from '../support/invariants.ts';
+import type { ClusterNodeOptions } from '../support/cluster.ts';
+import type { NodeProcess } from '../support/node-process.ts';
+
+/** Set by test/faults/run.ts: where each scenario run appends its row (JSON lines). */
+export const REPORT_ENV = 'PEERDESK_FAULTS_REPORT';
+/** Set by test/faults/run.ts for the full run; absent (quick subset in `npm test`) it is false. */
+export const FULL_RUN = process.env.PEERDESK_FAULTS_FULL === '1';
+/** Seed: PEERDESK_FAULTS_SEED reproduces a run; otherwise a fresh one, printed. */
+export const BASE_SEED = Number(process.env.PEERDESK_FAULTS_SEED ?? Math.floor(Math.random() * 2 ** 31));
+/** After the heal, the cluster must converge within this. */
+export const CONVERGENCE_TIMEOUT_MS = 60_000;
+/** The schemes every scenario runs over. */
+export const SCHEMES: Scheme[] = ['ws', 'wss'];
+
+export interface ScenarioContext {
+  net: FaultNetwork;
+  history: History;
+  workload: Workload;
+  scheme: Scheme;
+  seed: number;
+  random: () => number;
+  /** note a fact for the report line */
+  note(text: string): void;
+}
+
+export interface Scenario {
+  name: string;
+  nodes?: number;
+  perNode?: (index: number) => ClusterNodeOptions;
+  /** nodes started before the workload (default all) */
+  startNow?: number[];
+  /** which nodes the workload writes to (default every running node) */
+  writers?: (net: FaultNetwork) => NodeProcess[];
+  /** no background workload: the body writes itself */
+  noWorkload?: boolean;
+  workload?: Partial<WorkloadOptions>;
+  /** extra data before the workload starts (e.g. a big table for an initial sync) */
+  setup?: (context: ScenarioContext) => Promise<void>;
+  /** the faults, applied while the workload runs; returns when they are over */
+  body: (context: ScenarioContext) => Promise<void>;
+  /** checks after convergence, beyond the invariants */
+  after?: (context: ScenarioContext, verdict: Verdict) => Promise<void>;
+}
+
+export interface ScenarioResult {
+  scenario: string;
+  scheme: Scheme;
+  seed: number;
+  acked: number;
+  lostWrites: number;
+  resurrectedDeletes: number;
+  convergenceMs: number;
+  peakRssBytes: number;
+  violations: string[];
+  notes: string[];
+}
+
+/** Run `scenario` once over `scheme`; throws (after writing its row) when an invariant fails. */
+export async function runScenario(scenario: Scenario, scheme: Scheme, seed = BASE_SEED): Promise<ScenarioResult> {
+  console.log(`# fault scenario "${scenario.name}" over ${scheme}, seed ${seed} (PEERDESK_FAULTS_SEED=${seed} reproduces)`);
+  const count = scenario.nodes ?? 3;
+  const net = await FaultNetwork.start(count, { scheme, seed, ...(scenario.perNode ? { perNode: scenario.perNode } : {}), ...(scenario.startNow ? { startNow: scenario.startNow } : {}) });
+  const history = new History();
+  const notes: string[] = [];
+  const workload = new Workload(history, { ...DEFAULT_WORKLOAD, ...scenario.workload, seed });
+  const random = seededRandom(seed ^ 0x5eed);
+  const context: ScenarioContext = { net, history, workload, scheme, seed, random, note: (text) => notes.push(text) };
+  const sampler = new RssSampler(() => net.nodes);
+  let result: ScenarioResult | undefined;
+  try {
+    await net.nodes[0]!.ok({ operation: 'create_table', database: DATABASE, table: TABLE, primary_key: 'id' });
+    await waitForMesh(net.nodes);
+    await scenario.setup?.(context);
+    if (!scenario.noWorkload) workload.start(() => scenario.writers?.(net) ?? net.nodes);
+    await scenario.body(context);
+    await workload.stop();
+    // Heal everything, then start counting convergence time.
+    net.heal();
+    for (let i = 0; i < count; i++) {
+      const node = await net.startNode(i);
+      node.resume();
+      if (!node.running) await node.startProcess();
+    }
+    const { state, ms } = await awaitConvergence(net.nodes, CONVERGENCE_TIMEOUT_MS);
+    const verdict = check(history, state);
+    if (net.connectionsAccepted === 0) verdict.divergence.push('no link went through the fault proxies');
+    await checkSameWinner(net.nodes, verdict);
+    await scenario.after?.(context, verdict);
+    const peak = sampler.stop();
+    if (peak > MAX_NODE_RSS_BYTES) verdict.divergence.push(`peak RSS ${mb(peak)} MB over the ${mb(MAX_NODE_RSS_BYTES)} MB bound`);
+    result = {
+      scenario: scenario.name,
+      scheme,
+      seed,
+      acked: history.acknowledgedWrites,
+      lostWrites: verdict.lostWrites.length,
+      resurrectedDeletes: verdict.resurrectedDeletes.length,
+      convergenceMs: ms,
+      peakRssBytes: peak,
+      violations: violations(verdict),
+      notes,
+    };
+  } catch (error) {
+    result = { scenario: scenario.name, scheme, seed, acked: history.acknowledgedWrites, lostWrites: NaN, resurrectedDeletes: NaN, convergenceMs: NaN, peakRssBytes: sampler.stop(), violations: [String((error as Error).message ?? error)], notes };
+  } finally {
+    await workload.stop();
+    await net.cleanup();
+    if (result) report(result);
+  }
+  assert.deepEqual(result.violations, [], `${scenario.name} over ${scheme} (seed ${seed}): ${result.violations.length} violations`);
+  return result;
+}
+
+export async function waitForMesh(nodes: NodeProcess[], timeoutMs = 30_000): Promise<void> {
+  for (const node of nodes) for (const peer of nodes) if (peer !== node) await waitForLink(node, peer.host, DATABASE, timeoutMs);
+}
+
+function report(result: ScenarioResult): void {
+  const line = JSON.stringify(result);
+  console.log(`# fault result ${line}`);
+  const file = process.env[REPORT_ENV];
+  if (file) fs.appendFileSync(file, line + '\n');
+}
+
+export const mb = (bytes: number) => Math.round(bytes / (1024 * 1024));
+
