@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { test } from 'node:test';
 import { waitForLink } from '../support/cluster.ts';
 import { FaultNetwork, type Scheme } from '../support/fault-network.ts';
 import { seededRandom } from '../support/fault-proxy.ts';
@@ -139,3 +140,21 @@ function report(result: ScenarioResult): void {
 
 export const mb = (bytes: number) => Math.round(bytes / (1024 * 1024));
 
+
+export interface ScenarioTestOptions {
+  /** run in the quick subset (`npm test`) over this scheme; the full run uses every scheme */
+  quick?: Scheme;
+  /** a known defect someone else is fixing: report, do not fail (node:test `todo`) */
+  todo?: string;
+  timeoutMs?: number;
+}
+
+/** Define the node:test tests of a scenario: one per scheme in the full run, the quick one otherwise. */
+export function scenarioTests(scenario: Scenario, options: ScenarioTestOptions = {}): void {
+  const schemes = FULL_RUN ? SCHEMES : options.quick ? [options.quick] : [];
+  for (const scheme of schemes) {
+    test(`${scenario.name} (${scheme})`, { timeout: options.timeoutMs ?? 240_000, ...(options.todo ? { todo: options.todo } : {}) }, async () => {
+      await runScenario(scenario, scheme);
+    });
+  }
+}

@@ -22,8 +22,10 @@ export interface Fault {
   jitterMs?: number;
   /** bytes per second; unlimited when absent */
   bytesPerSecond?: number;
-  /** flip one byte in each of the next `corruptChunks` chunks, at least this deep into the stream */
+  /** flip one byte in each of the next `corruptChunks` chunks... */
   corruptChunks?: number;
+  /** ...the chunk's first byte (where a WebSocket frame header usually is) or a random one */
+  corruptAt?: 'start' | 'random';
 }
 
 export const PASS: Fault = { mode: 'pass' };
@@ -85,7 +87,7 @@ class Pipe {
     if (fault.mode === 'reset') return;
     if ((fault.corruptChunks ?? 0) > 0 && chunk.length > 0) {
       chunk = Buffer.from(chunk);
-      const at = Math.floor(this.random() * chunk.length);
+      const at = fault.corruptAt === 'random' ? Math.floor(this.random() * chunk.length) : 0;
       chunk[at] = chunk[at]! ^ 0xff;
       this.onCorrupt();
     }
