@@ -25,8 +25,8 @@ export const FULL_RUN = process.env.PEERDESK_FAULTS_FULL === '1';
 export const BASE_SEED = Number(process.env.PEERDESK_FAULTS_SEED ?? Math.floor(Math.random() * 2 ** 31));
 /** After the heal, the cluster must converge within this. */
 export const CONVERGENCE_TIMEOUT_MS = 60_000;
-/** The schemes every scenario runs over. */
-export const SCHEMES: Scheme[] = ['ws', 'wss'];
+/** The schemes every scenario runs over (PEERDESK_FAULTS_SCHEMES=ws narrows a run while debugging). */
+export const SCHEMES: Scheme[] = (process.env.PEERDESK_FAULTS_SCHEMES?.split(',') ?? ['ws', 'wss']).filter((s): s is Scheme => s === 'ws' || s === 'wss');
 
 export interface ScenarioContext {
   net: FaultNetwork;
