@@ -22,7 +22,7 @@ const files = fs
   .map((f) => path.join(DIR, f));
 console.log(`fault suite: ${files.length} files, seed ${seed}`);
 const started = Date.now();
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-force-exit', ...files], {
   stdio: 'inherit',
   env: { ...process.env, PEERDESK_FAULTS_FULL: '1', PEERDESK_FAULTS_SEED: seed, [REPORT_ENV]: report },
 });

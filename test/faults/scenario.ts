@@ -8,6 +8,8 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import { waitForLink } from '../support/cluster.ts';
 import { FaultNetwork, type Scheme } from '../support/fault-network.ts';
@@ -75,7 +77,13 @@ export interface ScenarioResult {
 export async function runScenario(scenario: Scenario, scheme: Scheme, seed = BASE_SEED): Promise<ScenarioResult> {
   console.log(`# fault scenario "${scenario.name}" over ${scheme}, seed ${seed} (PEERDESK_FAULTS_SEED=${seed} reproduces)`);
   const count = scenario.nodes ?? 3;
-  const net = await FaultNetwork.start(count, { scheme, seed, ...(scenario.perNode ? { perNode: scenario.perNode } : {}), ...(scenario.startNow ? { startNow: scenario.startNow } : {}) });
+  let net: FaultNetwork;
+  try {
+    net = await FaultNetwork.start(count, { scheme, seed, ...(scenario.perNode ? { perNode: scenario.perNode } : {}), ...(scenario.startNow ? { startNow: scenario.startNow } : {}) });
+  } catch (error) {
+    report({ scenario: scenario.name, scheme, seed, acked: 0, lostWrites: NaN, resurrectedDeletes: NaN, convergenceMs: NaN, peakRssBytes: 0, violations: [`could not start: ${(error as Error).message}`], notes: [] });
+    throw error;
+  }
   const history = new History();
   const notes: string[] = [];
   const workload = new Workload(history, { ...DEFAULT_WORKLOAD, ...scenario.workload, seed });
@@ -103,7 +111,10 @@ export async function runScenario(scenario: Scenario, scheme: Scheme, seed = BAS
     await checkSameWinner(net.nodes, verdict);
     await scenario.after?.(context, verdict);
     const peak = sampler.stop();
-    if (peak > MAX_NODE_RSS_BYTES) verdict.divergence.push(`peak RSS ${mb(peak)} MB over the ${mb(MAX_NODE_RSS_BYTES)} MB bound`);
+    if (peak > MAX_NODE_RSS_BYTES) {
+      const perNode = [...sampler.peaks].map(([host, bytes]) => `${host} ${mb(bytes)} MB`).join(', ');
+      verdict.divergence.push(`peak RSS ${mb(peak)} MB over the ${mb(MAX_NODE_RSS_BYTES)} MB bound (${perNode})`);
+    }
     result = {
       scenario: scenario.name,
       scheme,
@@ -120,6 +131,7 @@ export async function runScenario(scenario: Scenario, scheme: Scheme, seed = BAS
     result = { scenario: scenario.name, scheme, seed, acked: history.acknowledgedWrites, lostWrites: NaN, resurrectedDeletes: NaN, convergenceMs: NaN, peakRssBytes: sampler.stop(), violations: [String((error as Error).message ?? error)], notes };
   } finally {
     await workload.stop();
+    if (result && result.violations.length > 0) keepLogs(net, result);
     await net.cleanup();
     if (result) report(result);
   }
@@ -129,6 +141,19 @@ export async function runScenario(scenario: Scenario, scheme: Scheme, seed = BAS
 
 export async function waitForMesh(nodes: NodeProcess[], timeoutMs = 30_000): Promise<void> {
   for (const node of nodes) for (const peer of nodes) if (peer !== node) await waitForLink(node, peer.host, DATABASE, timeoutMs);
+}
+
+/** A failed run's node logs are kept under os.tmpdir()/peerdesk-faults-logs for diagnosis. */
+function keepLogs(net: FaultNetwork, result: ScenarioResult): void {
+  const dir = path.join(os.tmpdir(), 'peerdesk-faults-logs');
+  fs.mkdirSync(dir, { recursive: true });
+  for (const node of net.nodes) {
+    const base = `${result.scenario.replace(/[^A-Za-z0-9]+/g, '-')}-${result.scheme}-${node.host}`;
+    const log = path.join(node.root, 'log', 'hdb.log');
+    if (fs.existsSync(log)) fs.copyFileSync(log, path.join(dir, `${base}.log`));
+    fs.writeFileSync(path.join(dir, `${base}.stderr`), node.stderr);
+  }
+  result.notes.push(`node logs kept in ${dir}`);
 }
 
 function report(result: ScenarioResult): void {

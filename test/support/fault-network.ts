@@ -67,11 +67,12 @@ export class FaultNetwork {
     }
     const network = new FaultNetwork(slots, files, options.scheme);
     const now = options.startNow ?? slots.map((_, i) => i);
-    try {
-      await Promise.all(now.map((i) => network.startNode(i)));
-    } catch (error) {
+    // Settle every start before cleaning up, or a node still starting would be left running.
+    const started = await Promise.allSettled(now.map((i) => network.startNode(i)));
+    const failed = started.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    if (failed) {
       await network.cleanup();
-      throw error;
+      throw failed.reason;
     }
     return network;
   }

@@ -114,11 +114,17 @@ export async function checkSameWinner(nodes: NodeProcess[], verdict: Verdict): P
 /** Samples each node's RSS every `intervalMs` while running; `peak` is the highest seen. */
 export class RssSampler {
   peak = 0;
+  /** peak per node name */
+  readonly peaks = new Map<string, number>();
   readonly #timer: NodeJS.Timeout;
 
   constructor(nodes: () => NodeProcess[], intervalMs = 250) {
     this.#timer = setInterval(() => {
-      for (const node of nodes()) this.peak = Math.max(this.peak, node.rssBytes() ?? 0);
+      for (const node of nodes()) {
+        const rss = node.rssBytes() ?? 0;
+        this.peak = Math.max(this.peak, rss);
+        this.peaks.set(node.host, Math.max(this.peaks.get(node.host) ?? 0, rss));
+      }
     }, intervalMs);
     this.#timer.unref();
   }

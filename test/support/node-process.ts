@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = path.join(PROJECT_ROOT, 'node-core', 'cli.ts');
-const READY_TIMEOUT_MS = 30_000;
+/** Generous: on a shared two-core machine a node with certificates can take long to start. */
+const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
 
 export const ADMIN = { username: 'admin', password: 'test-password' } as const;
