@@ -14,6 +14,7 @@ import { ReplicationManager } from './replication/manager.ts';
 import { CertificateStore } from './security/certificates.ts';
 import type { NodeServices } from './services.ts';
 import { applySchemaFile } from './storage/schema-file.ts';
+import { guardCommitFailures } from './storage/commit-failure.ts';
 import { Storage } from './storage/storage.ts';
 import { generatePassword } from './system/passwords.ts';
 import { ensureSystemDatabase } from './system/tables.ts';
@@ -65,6 +66,7 @@ export async function startNode(options: StartNodeOptions = {}): Promise<Running
   const rootPath = config.rootPath;
   const nodeName = deriveNodeName(config);
   const logger = new Logger(path.join(rootPath, 'log', 'hdb.log'), config.logging.level);
+  guardCommitFailures((message) => logger.error(message));
   const clock = new HybridLogicalClock();
   const storage = Storage.open(rootPath, { nodeName, clock });
   try {

@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import { open, type Database as LmdbDb, type Key, type RootDatabase } from 'lmdb';
 import type { HybridLogicalClock } from '../clock/hlc.ts';
 import { badRequest, notFound } from '../errors.ts';
+import { commitFailure } from './commit-failure.ts';
 import { Table } from './table.ts';
 import type { LogEntry, LoggedWrite, SchemaChange, StoredRecord, TableDefinition, Tombstone, PrimaryKey } from './types.ts';
 
@@ -155,7 +156,7 @@ export class Database {
   async transact<T>(write: (tx: WriteTransaction) => T, options: TransactOptions): Promise<T> {
     this.#assertOpen();
     const committed: CommitEvent[] = [];
-    const result = await this.#env.childTransaction(() => this.#runLogged(write, options, committed)).catch(this.#rollBackDefinitions);
+    const result = await this.#env.childTransaction(() => this.#runLogged(write, options, committed)).catch(commitFailure).catch(this.#rollBackDefinitions);
     await this.#afterCommit(committed);
     return result;
   }
@@ -176,7 +177,7 @@ export class Database {
         for (const item of items) this.#runLogged(item.write, item.options, committed);
         finish?.(this.#metaWriter);
       })
-      .catch(this.#rollBackDefinitions);
+      .catch(commitFailure).catch(this.#rollBackDefinitions);
     await this.#afterCommit(committed);
   }
 
@@ -187,7 +188,7 @@ export class Database {
    */
   async writeUnlogged(write: () => void): Promise<void> {
     this.#assertOpen();
-    await this.#env.childTransaction(write).catch(this.#rollBackDefinitions);
+    await this.#env.childTransaction(write).catch(commitFailure).catch(this.#rollBackDefinitions);
   }
 
   /** Values this database keeps beside its tables (replication positions, sync state). */
@@ -200,7 +201,7 @@ export class Database {
     this.#assertOpen();
     await this.#env.transaction(() => {
       for (const [key, value] of entries) this.#metaWriter.set(key, value);
-    });
+    }).catch(commitFailure);
     await this.#env.flushed;
   }
 
@@ -211,7 +212,7 @@ export class Database {
     const attached = missing.map((d) => this.#attach({ ...d, attributes: [...d.attributes], database: this.name, createdTime: Date.now() }));
     await this.#env.transaction(() => {
       for (const table of attached) this.#saveDefinition(table.definition);
-    });
+    }).catch(commitFailure);
     await this.#env.flushed;
   }
 
@@ -345,7 +346,7 @@ export class Database {
         // Peers whose position is older than this missed entries for good: they need a copy.
         const last = keys[keys.length - 1];
         if (last !== undefined) this.#metaWriter.set(PURGED_THROUGH_KEY, last);
-      });
+      }).catch(commitFailure);
       removed += keys.length + stale.length;
       if (keys.length < PURGE_BATCH_SIZE && stale.length < PURGE_BATCH_SIZE) return removed;
     }

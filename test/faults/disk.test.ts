@@ -8,9 +8,10 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { waitFor } from '../support/node-process.ts';
+import { NodeProcess, waitFor } from '../support/node-process.ts';
+import { STORAGE_FAILED_STATUS } from '../../node-core/storage/commit-failure.ts';
 import { sleep } from '../support/history.ts';
 import { scenarioTests } from './scenario.ts';
 
@@ -41,7 +42,38 @@ const usedBytes = (dir: string) => {
 };
 const remount = (dir: string, bytes: number) => execFileSync('mount', ['-o', `remount,size=${Math.ceil(bytes / 4096) * 4096}`, dir]);
 
-describe('disk full on a receiver', { skip: canMount() ? false : 'needs mount privileges for a tmpfs' }, () => {
+const MOUNTABLE = canMount();
+
+describe('disk full on one node', { skip: MOUNTABLE ? false : 'needs mount privileges for a tmpfs' }, () => {
+  test('writes to a full disk answer 507 naming the cause, the node keeps running, and writes work again once there is room', { timeout: 120_000 }, async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'peerdesk-full-disk-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${INITIAL_TMPFS_BYTES}`, 'tmpfs', root]);
+    const node = await NodeProcess.start({ root });
+    try {
+      await node.ok({ operation: 'create_table', database: 'disk', table: 'blob', primary_key: 'id' });
+      remount(root, usedBytes(root) + FULL_HEADROOM_BYTES);
+      const payload = 'x'.repeat(64 * 1024);
+      let refused: { status: number; body: unknown } | undefined;
+      for (let i = 0; i < 200 && !refused; i++) {
+        const response = await node.op({ operation: 'insert', database: 'disk', table: 'blob', records: [{ id: i, payload }] });
+        if (response.status !== 200) refused = response;
+      }
+      assert.ok(refused, 'the disk never filled');
+      assert.equal(refused.status, STORAGE_FAILED_STATUS, JSON.stringify(refused.body));
+      assert.match(String((refused.body as { error?: string }).error), /disk is full, read-only or failing/);
+      await sleep(500);
+      assert.ok(node.running, `the node died on a full disk:\n${node.stderr.slice(-2000)}`);
+      remount(root, INITIAL_TMPFS_BYTES);
+      await waitFor('writes to succeed again', async () => (await node.op({ operation: 'insert', database: 'disk', table: 'blob', records: [{ id: 'after', payload: 'ok' }] })).status === 200, 20_000, 250);
+    } finally {
+      await node.cleanup();
+      execFileSync('umount', [root]);
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('disk full on a receiver', { skip: MOUNTABLE ? false : 'needs mount privileges for a tmpfs' }, () => {
   /** one tmpfs per run (ws, wss), unmounted when the test process ends */
   const mounts: string[] = [];
   scenarioTests({

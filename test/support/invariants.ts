@@ -24,9 +24,23 @@ export function violations(verdict: Verdict): string[] {
   return [...verdict.lostWrites, ...verdict.resurrectedDeletes, ...verdict.divergence, ...verdict.tornOrGhost, ...verdict.tornTransactions];
 }
 
+/** Network errors a read may meet under load (a keep-alive socket the server closed): tried this often. */
+const READ_ATTEMPTS = 3;
+
+/** A read-only request, retried on network errors (never on an HTTP answer). */
+async function readOnlyRetry<T>(read: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (error) {
+      if (attempt >= READ_ATTEMPTS) throw error;
+    }
+  }
+}
+
 /** Every record of the test table on `node`, with the read-only $version and $origin. */
 export async function snapshot(node: NodeProcess): Promise<TableSnapshot> {
-  const response = await node.op<StoredItem[]>({ operation: 'search_by_value', database: DATABASE, table: TABLE, attribute: 'id', value: '*', get_attributes: ['*', '$version', '$origin'] });
+  const response = await readOnlyRetry(() => node.op<StoredItem[]>({ operation: 'search_by_value', database: DATABASE, table: TABLE, attribute: 'id', value: '*', get_attributes: ['*', '$version', '$origin'] }));
   if (response.status !== 200) throw new Error(`snapshot of ${node.host}: ${response.status} ${JSON.stringify(response.body)}`);
   return new Map(response.body.map((row) => [row.id, row]));
 }
