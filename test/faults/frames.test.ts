@@ -30,7 +30,7 @@ describe('frames', () => {
       await history.write(writer, ['after'], 64);
       assert.equal(history.ops.filter((op) => op.kind === 'write' && !op.acked).length, 0, 'every write was acknowledged');
     },
-  }, { timeoutMs: 300_000 });
+  }, { timeoutMs: 300_000, todo: 'needs h9-link (publish.ts, frames capped in bytes): two ~37 MB transactions took 24.5 s to converge and a node peaked at 1.2 GB RSS' });
   scenarioTests({
     name: 'corrupt frame from a peer',
     body: async ({ net }) => {
