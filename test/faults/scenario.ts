@@ -15,7 +15,7 @@ import { waitForLink } from '../support/cluster.ts';
 import { FaultNetwork, type Scheme } from '../support/fault-network.ts';
 import { seededRandom } from '../support/fault-proxy.ts';
 import { DATABASE, DEFAULT_WORKLOAD, History, TABLE, Workload, type WorkloadOptions } from '../support/history.ts';
-import { awaitConvergence, check, checkSameWinner, MAX_NODE_RSS_BYTES, RssSampler, violations, type Verdict } from '../support/invariants.ts';
+import { awaitConvergence, check, checkSameWinner, MAX_NODE_RSS_BYTES, RssSampler, snapshot, violations, type Verdict } from '../support/invariants.ts';
 import type { ClusterNodeOptions } from '../support/cluster.ts';
 import type { NodeProcess } from '../support/node-process.ts';
 
@@ -105,7 +105,12 @@ export async function runScenario(scenario: Scenario, scheme: Scheme, seed = BAS
       node.resume();
       if (!node.running) await node.startProcess();
     }
-    const { state, ms } = await awaitConvergence(net.nodes, CONVERGENCE_TIMEOUT_MS);
+    const converged = await awaitConvergence(net.nodes, CONVERGENCE_TIMEOUT_MS).catch((error: Error) => error);
+    if (converged instanceof Error) {
+      result = await divergedResult(scenario.name, scheme, seed, history, net.nodes, converged, notes, sampler.stop());
+      return finish(result);
+    }
+    const { state, ms } = converged;
     const verdict = check(history, state);
     if (net.connectionsAccepted === 0) verdict.divergence.push('no link went through the fault proxies');
     await checkSameWinner(net.nodes, verdict);
@@ -135,8 +140,29 @@ export async function runScenario(scenario: Scenario, scheme: Scheme, seed = BAS
     await net.cleanup();
     if (result) report(result);
   }
-  assert.deepEqual(result.violations, [], `${scenario.name} over ${scheme} (seed ${seed}): ${result.violations.length} violations`);
+  return finish(result);
+}
+
+function finish(result: ScenarioResult): ScenarioResult {
+  assert.deepEqual(result.violations, [], `${result.scenario} over ${result.scheme} (seed ${result.seed}): ${result.violations.length} violations`);
   return result;
+}
+
+/** No convergence: judge each node's own state, so the row still counts what was lost or came back. */
+async function divergedResult(scenario: string, scheme: Scheme, seed: number, history: History, nodes: NodeProcess[], error: Error, notes: string[], peak: number): Promise<ScenarioResult> {
+  const verdicts = await Promise.all(nodes.map(async (node) => check(history, await snapshot(node))));
+  return {
+    scenario,
+    scheme,
+    seed,
+    acked: history.acknowledgedWrites,
+    lostWrites: Math.max(...verdicts.map((v) => v.lostWrites.length)),
+    resurrectedDeletes: Math.max(...verdicts.map((v) => v.resurrectedDeletes.length)),
+    convergenceMs: NaN,
+    peakRssBytes: peak,
+    violations: [error.message, ...verdicts.flatMap((v, i) => violations(v).slice(0, 5).map((text) => `${nodes[i]!.host}: ${text}`))],
+    notes,
+  };
 }
 
 export async function waitForMesh(nodes: NodeProcess[], timeoutMs = 30_000): Promise<void> {
