@@ -56,6 +56,8 @@ export interface Scenario {
   setup?: (context: ScenarioContext) => Promise<void>;
   /** the faults, applied while the workload runs; returns when they are over */
   body: (context: ScenarioContext) => Promise<void>;
+  /** how long convergence may take after the heal (default CONVERGENCE_TIMEOUT_MS) */
+  convergenceTimeoutMs?: number;
   /** checks after convergence, beyond the invariants */
   after?: (context: ScenarioContext, verdict: Verdict) => Promise<void>;
 }
@@ -105,11 +107,24 @@ export async function runScenario(scenario: Scenario, scheme: Scheme, seed = BAS
       node.resume();
       if (!node.running) await node.startProcess();
     }
-    const converged = await awaitConvergence(net.nodes, CONVERGENCE_TIMEOUT_MS).catch((error: Error) => error);
-    if (converged instanceof Error) {
-      result = await divergedResult(scenario.name, scheme, seed, history, net.nodes, converged, notes, sampler.stop());
-      return finish(result);
-    }
+    result = await judge(scenario, scheme, seed, context, sampler, notes);
+  } catch (error) {
+    result = { scenario: scenario.name, scheme, seed, acked: history.acknowledgedWrites, lostWrites: NaN, resurrectedDeletes: NaN, convergenceMs: NaN, peakRssBytes: sampler.stop(), violations: [String((error as Error).message ?? error)], notes };
+  } finally {
+    await workload.stop();
+    if (result && result.violations.length > 0) keepLogs(net, result);
+    await net.cleanup();
+    if (result) report(result);
+  }
+  return finish(result);
+}
+
+/** After the heal: wait for convergence and run the invariant checker (per node when it never converges). */
+async function judge(scenario: Scenario, scheme: Scheme, seed: number, context: ScenarioContext, sampler: RssSampler, notes: string[]): Promise<ScenarioResult> {
+  const { net, history } = context;
+  {
+    const converged = await awaitConvergence(net.nodes, scenario.convergenceTimeoutMs ?? CONVERGENCE_TIMEOUT_MS).catch((error: Error) => error);
+    if (converged instanceof Error) return divergedResult(scenario.name, scheme, seed, history, net.nodes, converged, notes, sampler.stop());
     const { state, ms } = converged;
     const verdict = check(history, state);
     if (net.connectionsAccepted === 0) verdict.divergence.push('no link went through the fault proxies');
@@ -120,7 +135,7 @@ export async function runScenario(scenario: Scenario, scheme: Scheme, seed = BAS
       const perNode = [...sampler.peaks].map(([host, bytes]) => `${host} ${mb(bytes)} MB`).join(', ');
       verdict.divergence.push(`peak RSS ${mb(peak)} MB over the ${mb(MAX_NODE_RSS_BYTES)} MB bound (${perNode})`);
     }
-    result = {
+    return {
       scenario: scenario.name,
       scheme,
       seed,
@@ -132,15 +147,7 @@ export async function runScenario(scenario: Scenario, scheme: Scheme, seed = BAS
       violations: violations(verdict),
       notes,
     };
-  } catch (error) {
-    result = { scenario: scenario.name, scheme, seed, acked: history.acknowledgedWrites, lostWrites: NaN, resurrectedDeletes: NaN, convergenceMs: NaN, peakRssBytes: sampler.stop(), violations: [String((error as Error).message ?? error)], notes };
-  } finally {
-    await workload.stop();
-    if (result && result.violations.length > 0) keepLogs(net, result);
-    await net.cleanup();
-    if (result) report(result);
   }
-  return finish(result);
 }
 
 function finish(result: ScenarioResult): ScenarioResult {
