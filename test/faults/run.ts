@@ -50,10 +50,13 @@ function formatTable(results: ScenarioResult[]): string {
   return [format(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...lines.map(format)].join('\n');
 }
 
-function sum(values: number[]): string {
-  return values.some((v) => Number.isNaN(v)) ? 'n/a (failed)' : String(values.reduce((a, b) => a + b, 0));
+/** NaN (JSON null in the report): a run that could not measure it. */
+const unmeasured = (values: Array<number | null>) => values.some((v) => v === null || Number.isNaN(v));
+
+function sum(values: Array<number | null>): string {
+  return unmeasured(values) ? 'n/a (failed)' : String((values as number[]).reduce((a, b) => a + b, 0));
 }
 
-function max(values: number[]): string {
-  return values.some((v) => Number.isNaN(v)) ? 'n/a (failed)' : String(Math.max(...values));
+function max(values: Array<number | null>): string {
+  return unmeasured(values) ? 'n/a (failed)' : String(Math.max(...(values as number[])));
 }
