@@ -15,6 +15,8 @@ export interface RawClose {
   code: number;
   reason: string;
   reasonBytes: number;
+  /** the reason's bytes are well-formed UTF-8 (a reason cut inside a character is not) */
+  reasonWellFormed: boolean;
 }
 
 export interface RawPeerOptions {
@@ -63,7 +65,7 @@ export class RawPeer {
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     socket.on('data', (chunk: Buffer) => this.#read(chunk));
     socket.on('error', () => undefined);
-    socket.on('close', () => this.#resolveClosed(this.#close ?? { code: 1006, reason: '', reasonBytes: 0 }));
+    socket.on('close', () => this.#resolveClosed(this.#close ?? { code: 1006, reason: '', reasonBytes: 0, reasonWellFormed: true }));
   }
 
   /** Open a replication WebSocket to `url` (ws:// or wss://) and resolve once upgraded. */
@@ -144,7 +146,12 @@ export class RawPeer {
       this.#buffer = this.#buffer.subarray(frame.size);
       if (frame.opcode === 0x8) {
         const reason = frame.payload.subarray(2);
-        this.#close ??= { code: frame.payload.length >= 2 ? frame.payload.readUInt16BE(0) : 1005, reason: reason.toString('utf8'), reasonBytes: reason.length };
+        this.#close ??= {
+          code: frame.payload.length >= 2 ? frame.payload.readUInt16BE(0) : 1005,
+          reason: reason.toString('utf8'),
+          reasonBytes: reason.length,
+          reasonWellFormed: wellFormedUtf8(reason),
+        };
         this.socket.end();
       } else if (frame.opcode === 0x9) {
         // answer pings so the node's liveness check does not end the link
@@ -153,6 +160,15 @@ export class RawPeer {
         this.messages.push(frame.payload);
       }
     }
+  }
+}
+
+function wellFormedUtf8(bytes: Buffer): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
   }
 }
 
