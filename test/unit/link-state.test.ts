@@ -1,7 +1,9 @@
 /**
  * The replication link's lifecycle against real parts (real LMDB in a temp dir, a real WebSocket
  * pair on loopback): a link whose socket closes while the handshake awaits storage must stay
- * closed, with its timers and listeners gone — not come back "open" (issue 9).
+ * closed, with its timers and listeners gone — not come back "open" (issue 9). Also the state
+ * machine's rules, byte-safe close reasons, frames built to a byte budget, and a publisher whose
+ * large transactions each go in a frame the peer accepts.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -12,10 +14,27 @@ import { after, describe, test } from 'node:test';
 import { WebSocket, WebSocketServer } from 'ws';
 import { HybridLogicalClock } from '../../node-core/clock/hlc.ts';
 import { Logger } from '../../node-core/log/logger.ts';
+import { DEFAULT_MAX_BODY_SIZE } from '../../node-core/config/schema.ts';
+import { closeForError, closeReasonText, closeSocket, cutUtf8, MAX_CLOSE_REASON_BYTES, RefusalError } from '../../node-core/replication/close-reason.ts';
+import { FrameAssembler, MAX_ITEM_BYTES, MAX_SAFE_BODY_BYTES } from '../../node-core/replication/frames.ts';
 import { Link, type LinkEnvironment } from '../../node-core/replication/link.ts';
-import { encode, PROTOCOL_VERSION, SUBPROTOCOL, type Hello } from '../../node-core/replication/protocol.ts';
+import { IllegalTransitionError, LinkInvariantError, LinkState, LinkStateMachine, OPEN_STATES } from '../../node-core/replication/link-state.ts';
+import {
+  CloseCode,
+  decode,
+  encode,
+  encodeValue,
+  MAX_FRAME_BYTES,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  SUBPROTOCOL,
+  TARGET_FRAME_BYTES,
+  type Hello,
+} from '../../node-core/replication/protocol.ts';
 import type { Database } from '../../node-core/storage/database.ts';
 import { Storage } from '../../node-core/storage/storage.ts';
+import type { LogEntry } from '../../node-core/storage/types.ts';
+import { writeRecords } from '../../node-core/storage/writes.ts';
 
 const roots: string[] = [];
 const storages: Storage[] = [];
@@ -109,3 +128,158 @@ async function waitUntil(check: () => boolean, timeoutMs = 5_000): Promise<void>
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+
+describe('LinkStateMachine', () => {
+  test('legal moves pass, illegal ones throw IllegalTransitionError and leave the state as it was', () => {
+    const machine = new LinkStateMachine(LinkState.connecting);
+    machine.transition(LinkState.awaitingCopy);
+    machine.transition(LinkState.hello);
+    machine.transition(LinkState.streaming);
+    machine.transition(LinkState.copyingOut);
+    machine.transition(LinkState.streaming);
+    assert.throws(() => machine.transition(LinkState.hello), IllegalTransitionError);
+    assert.throws(() => machine.transition(LinkState.connecting), IllegalTransitionError);
+    assert.equal(machine.state, LinkState.streaming);
+    machine.transition(LinkState.closing);
+    assert.throws(() => machine.transition(LinkState.streaming), IllegalTransitionError);
+    machine.transition(LinkState.closed);
+    for (const to of Object.values(LinkState)) assert.throws(() => machine.transition(to), IllegalTransitionError, `closed -> ${to}`);
+  });
+
+  test('a resource is disposed on leaving its states, and every resource on closing', () => {
+    const machine = new LinkStateMachine(LinkState.hello);
+    const disposed: string[] = [];
+    machine.own('handshake-timer', () => disposed.push('handshake-timer'));
+    machine.transition(LinkState.awaitingCopy);
+    assert.deepEqual(disposed, ['handshake-timer']);
+    machine.own('ping', () => disposed.push('ping'), [LinkState.awaitingCopy, LinkState.streaming, LinkState.copyingOut]);
+    machine.transition(LinkState.streaming);
+    machine.own('commits', () => disposed.push('commits'), OPEN_STATES);
+    machine.transition(LinkState.copyingOut);
+    machine.transition(LinkState.streaming);
+    assert.deepEqual(machine.resources().sort(), ['commits', 'ping']);
+    machine.transition(LinkState.closing);
+    assert.deepEqual(disposed.sort(), ['commits', 'handshake-timer', 'ping']);
+    assert.deepEqual(machine.resources(), []);
+  });
+
+  test('a resource owned outside its states is an invariant error; replacing one disposes the old', () => {
+    const machine = new LinkStateMachine(LinkState.hello);
+    assert.throws(() => machine.own('x', () => undefined, OPEN_STATES), LinkInvariantError);
+    let first = 0;
+    machine.own('timer', () => first++);
+    machine.own('timer', () => undefined);
+    assert.equal(first, 1);
+  });
+
+  test('open and closed are events, each fired once', () => {
+    const machine = new LinkStateMachine(LinkState.hello);
+    let opened = 0;
+    let closed = 0;
+    machine.onOpen(() => opened++);
+    machine.onClosed(() => closed++);
+    machine.transition(LinkState.copyingOut);
+    machine.transition(LinkState.streaming);
+    machine.transition(LinkState.closed);
+    machine.onClosed(() => closed++); // late listener: at once
+    assert.deepEqual([opened, closed], [1, 2]);
+    const never = new LinkStateMachine(LinkState.hello);
+    never.onOpen(() => opened++);
+    never.transition(LinkState.closed);
+    assert.equal(opened, 1);
+  });
+});
+
+describe('close reasons', () => {
+  test('cut to 123 bytes on a code-point boundary, whatever the characters', () => {
+    for (const char of ['a', 'é', '€', '😀', 'ü\u0308']) {
+      const text = `protocol error: ${char.repeat(200)}`;
+      const reason = closeReasonText(text);
+      assert.ok(Buffer.byteLength(reason) <= MAX_CLOSE_REASON_BYTES, `${char}: ${Buffer.byteLength(reason)} bytes`);
+      assert.ok(text.startsWith(reason.slice(0, -1)) && reason.endsWith('…'), reason);
+      assert.equal(Buffer.from(reason).toString(), reason, 'well-formed');
+    }
+    assert.equal(closeReasonText('short'), 'short');
+    assert.equal(cutUtf8('a😀b', 4), 'a');
+    assert.equal(cutUtf8('a😀b', 5), 'a😀');
+  });
+
+  test('closeSocket never throws, even for a reason ws would refuse and on a closed socket', async () => {
+    const [serverSide, clientSide] = await socketPair();
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => clientSide.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    closeSocket(serverSide, CloseCode.protocolError, 'é'.repeat(500));
+    closeSocket(serverSide, CloseCode.protocolError, 'again');
+    const close = await closed;
+    assert.equal(close.code, CloseCode.protocolError);
+    assert.ok(Buffer.byteLength(close.reason) <= MAX_CLOSE_REASON_BYTES);
+    closeSocket(serverSide, CloseCode.protocolError, 'after close');
+  });
+
+  test('errors map to codes: protocol 4002, refusal 4003, anything else 4011', () => {
+    assert.equal(closeForError(new ProtocolError('x')).code, CloseCode.protocolError);
+    assert.equal(closeForError(new RefusalError('x')).code, CloseCode.refused);
+    assert.equal(closeForError(new Error('x')).code, CloseCode.internal);
+  });
+});
+
+describe('frames built to a byte budget', () => {
+  test('an assembled frame decodes to the message encode would give', () => {
+    const frame = new FrameAssembler();
+    const entries: Array<[number, LogEntry]> = Array.from({ length: 40 }, (_, i) => [i + 1, { v: 1000 + i, o: 'n', u: null, w: [{ t: 'x', k: i, r: { id: i, s: 'é'.repeat(i) } }] }]);
+    for (const entry of entries) frame.add(encodeValue(entry));
+    assert.deepEqual(decode(frame.build('txns', 'entries', { through: 40 })), { t: 'txns', entries, through: 40 });
+  });
+
+  test('the first item always joins if it fits a frame alone; later ones wait past the target; none past MAX_ITEM_BYTES', () => {
+    const frame = new FrameAssembler(100);
+    assert.ok(frame.fits(5_000));
+    frame.add(Buffer.alloc(5_000));
+    assert.ok(!frame.fits(1));
+    assert.ok(!new FrameAssembler().fits(MAX_ITEM_BYTES + 1));
+    assert.ok(MAX_ITEM_BYTES < MAX_FRAME_BYTES && TARGET_FRAME_BYTES < MAX_ITEM_BYTES);
+    assert.ok(DEFAULT_MAX_BODY_SIZE <= MAX_SAFE_BODY_BYTES);
+  });
+});
+
+describe('publishing in frames capped in bytes', () => {
+  /**
+   * The node's outbound link publishes its log to a test peer whose socket refuses frames over
+   * MAX_FRAME_BYTES (as every node's does). Capped by count, a few large transactions made one
+   * frame the peer refuses, and the link re-sent it forever; capped in bytes, each goes alone.
+   */
+  test('three transactions of 40% of MAX_FRAME_BYTES each reach the peer, each frame within the limit', async () => {
+    const { db, clock } = openDatabase();
+    await db.createTable({ name: 'big', primaryKey: 'id', attributes: ['id'], replicate: true }, { user: null });
+    const table = db.requireTable('big');
+    const size = Math.floor(MAX_FRAME_BYTES * 0.4);
+    for (let i = 0; i < 3; i++) {
+      await db.transact((tx) => writeRecords(tx, table, [{ id: i, blob: String(i).repeat(size) }], [i], 'upsert'), { user: null });
+    }
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: MAX_FRAME_BYTES, handleProtocols: () => SUBPROTOCOL });
+    servers.push(server);
+    await new Promise((resolve) => server.once('listening', resolve));
+    const received: number[] = [];
+    const peerClosed: Array<{ code: number; reason: string }> = [];
+    server.on('connection', (peer) => {
+      peer.on('close', (code, reason) => peerClosed.push({ code, reason: reason.toString() }));
+      peer.on('message', (data: Buffer) => {
+        const message = decode(data);
+        if (message.t === 'hello') peer.send(encode({ ...hello([]), node: 'peer-node', synced: true, startTime: null }));
+        if (message.t === 'txns') {
+          received.push(data.length);
+          peer.send(encode({ t: 'ack', seq: (message as { through: number }).through }));
+        }
+      });
+    });
+    const socket = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`, SUBPROTOCOL, { maxPayload: MAX_FRAME_BYTES });
+    const link = new Link(socket, db, 'outbound', environment(clock), 'peer-node');
+    try {
+      await waitUntil(() => received.length >= 3 || peerClosed.length > 0 || link.state === 'closed', 30_000);
+      assert.deepEqual(peerClosed, [], 'the peer refused a frame');
+      assert.equal(received.length, 3, `frames: ${received.join(', ')}`);
+      for (const bytes of received) assert.ok(bytes <= MAX_FRAME_BYTES, `${bytes} bytes`);
+    } finally {
+      link.close(CloseCode.normal, 'test done');
+    }
+  });
+});
