@@ -14,7 +14,7 @@ import type { Database } from '../storage/database.ts';
 import { closeForError, closeSocket, RefusalError } from './close-reason.ts';
 import { CopyReceiver, type CopyProgress } from './copy.ts';
 import { buildHello, checkPeerHello, needsCopy, waitForCopyTurn } from './handshake.ts';
-import { IllegalTransitionError, LinkInvariantError, LinkState, LinkStateMachine, OPEN_STATES, type LinkStateName } from './link-state.ts';
+import { assertInvariant, IllegalTransitionError, LinkInvariantError, LinkState, LinkStateMachine, OPEN_STATES, type LinkStateName } from './link-state.ts';
 import { Liveness } from './liveness.ts';
 import { PEER_MESSAGE_CHECKS, PeerRequests, VERIFY, type PeerRequestKind } from './peer-requests.ts';
 import { CloseCode, decode, encode, ProtocolError, type Hello, type Message, type PeerRequestMessage, type TableDigest } from './protocol.ts';
@@ -305,6 +305,7 @@ export class Link {
     const publishing = this.#publisher.start(hello, (listener) => this.database.onCommit(listener));
     publishing.catch((error: unknown) => this.#fail(error));
     if (this.#machine.isEnding) return;
+    assertInvariant(this.#machine.holds('ping-timer'), 'an open link pings its peer');
     this.env.logger.info('Replication link open', { peer: this.peer, database: this.database.name, direction: this.direction });
   }
 

@@ -17,6 +17,7 @@ import { Link, linkKey, type LinkEnvironment } from './link.ts';
 import { Membership, NODES_TABLE, type Peer } from './membership.ts';
 import { acceptInbound, type PendingFrames } from './acceptance.ts';
 import { RefusalError } from './close-reason.ts';
+import { MAX_SAFE_BODY_BYTES } from './frames.ts';
 import { CloseCode, ProtocolError, type Hello } from './protocol.ts';
 import { normalizeSerial, peerCertificateSerial, SecureTransport, type TlsMaterial } from './secure-transport.ts';
 import { InsecureTransport, type Listener, type ReplicationTransport } from './transport.ts';
@@ -147,6 +148,11 @@ export class ReplicationManager {
 
   async start(): Promise<void> {
     const { port, securePort } = this.services.config.replication;
+    const maxBody = this.services.config.operationsApi.network.maxBodySize;
+    if (maxBody > MAX_SAFE_BODY_BYTES) {
+      // A record that large may not fit a replication frame alone (frames.ts).
+      this.services.logger.warn('operationsApi.network.maxBodySize is larger than a replication frame can carry for one record', { maxBodySize: maxBody, maxSafe: MAX_SAFE_BODY_BYTES });
+    }
     const host = this.services.nodeName.includes(':') ? `[${this.services.nodeName}]` : this.services.nodeName;
     const bind = bindHost(this.services.config);
     // Port 0 means any free port: advertise the one actually bound. TLS is preferred when both listen.

@@ -133,6 +133,7 @@ export class Publisher {
 
   async pump(): Promise<void> {
     if (!this.#started || !this.#streaming()) return;
+    assertInvariant(this.link.machine.holds('commit-listener'), 'a streaming link listens for commits');
     if (this.#pumping) {
       this.#pumpAgain = true;
       return;

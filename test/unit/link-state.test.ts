@@ -241,6 +241,29 @@ describe('frames built to a byte budget', () => {
   });
 });
 
+/** A test peer for the node's outbound link: says hello, acks txns, records every frame. */
+async function publishingPeer(db: Database, clock: HybridLogicalClock) {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: MAX_FRAME_BYTES, handleProtocols: () => SUBPROTOCOL });
+  servers.push(server);
+  await new Promise((resolve) => server.once('listening', resolve));
+  const frames: Array<{ t: string; bytes: number; message: Record<string, any> }> = [];
+  const peerClosed: Array<{ code: number; reason: string }> = [];
+  server.on('connection', (peer) => {
+    peer.on('close', (code, reason) => peerClosed.push({ code, reason: reason.toString() }));
+    peer.on('error', () => undefined);
+    peer.on('message', (data: Buffer) => {
+      const message = decode(data) as Record<string, any>;
+      frames.push({ t: message.t, bytes: data.length, message });
+      if (message.t === 'hello') peer.send(encode({ ...hello([]), node: 'peer-node', synced: true, startTime: null }));
+      if (message.t === 'txns') peer.send(encode({ t: 'ack', seq: message.through }));
+    });
+  });
+  const socket = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`, SUBPROTOCOL, { maxPayload: MAX_FRAME_BYTES });
+  socket.on('error', () => undefined);
+  const link = new Link(socket, db, 'outbound', environment(clock), 'peer-node');
+  return { link, frames, peerClosed };
+}
+
 describe('publishing in frames capped in bytes', () => {
   /**
    * The node's outbound link publishes its log to a test peer whose socket refuses frames over
@@ -255,29 +278,42 @@ describe('publishing in frames capped in bytes', () => {
     for (let i = 0; i < 3; i++) {
       await db.transact((tx) => writeRecords(tx, table, [{ id: i, blob: String(i).repeat(size) }], [i], 'upsert'), { user: null });
     }
-    const server = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: MAX_FRAME_BYTES, handleProtocols: () => SUBPROTOCOL });
-    servers.push(server);
-    await new Promise((resolve) => server.once('listening', resolve));
-    const received: number[] = [];
-    const peerClosed: Array<{ code: number; reason: string }> = [];
-    server.on('connection', (peer) => {
-      peer.on('close', (code, reason) => peerClosed.push({ code, reason: reason.toString() }));
-      peer.on('message', (data: Buffer) => {
-        const message = decode(data);
-        if (message.t === 'hello') peer.send(encode({ ...hello([]), node: 'peer-node', synced: true, startTime: null }));
-        if (message.t === 'txns') {
-          received.push(data.length);
-          peer.send(encode({ t: 'ack', seq: (message as { through: number }).through }));
-        }
-      });
-    });
-    const socket = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`, SUBPROTOCOL, { maxPayload: MAX_FRAME_BYTES });
-    const link = new Link(socket, db, 'outbound', environment(clock), 'peer-node');
+    const { link, frames, peerClosed } = await publishingPeer(db, clock);
     try {
-      await waitUntil(() => received.length >= 3 || peerClosed.length > 0 || link.state === 'closed', 30_000);
+      const txns = () => frames.filter((f) => f.t === 'txns');
+      await waitUntil(() => txns().length >= 3 || peerClosed.length > 0 || link.state === 'closed', 30_000);
       assert.deepEqual(peerClosed, [], 'the peer refused a frame');
-      assert.equal(received.length, 3, `frames: ${received.join(', ')}`);
-      for (const bytes of received) assert.ok(bytes <= MAX_FRAME_BYTES, `${bytes} bytes`);
+      assert.equal(txns().length, 3, `frames: ${txns().map((f) => f.bytes).join(', ')}`);
+      for (const frame of txns()) assert.ok(frame.bytes <= MAX_FRAME_BYTES, `${frame.bytes} bytes`);
+    } finally {
+      link.close(CloseCode.normal, 'test done');
+    }
+  });
+
+  test('a transaction larger than any frame goes to the peer as a copy, not re-sent forever; streaming goes on', async () => {
+    const { db, clock } = openDatabase();
+    await db.createTable({ name: 'big', primaryKey: 'id', attributes: ['id'], replicate: true }, { user: null });
+    const table = db.requireTable('big');
+    const write = (records: Array<Record<string, unknown>>) =>
+      db.transact((tx) => writeRecords(tx, table, records, records.map((r) => r.id as number), 'upsert'), { user: null });
+    await write([{ id: 0, note: 'before' }]);
+    // records of 1 MiB, more of them than a frame carries: one transaction over MAX_FRAME_BYTES
+    const blob = 'x'.repeat(1024 * 1024);
+    const records = Array.from({ length: Math.ceil(MAX_FRAME_BYTES / (1024 * 1024)) + 6 }, (_, i) => ({ id: 100 + i, blob }));
+    await write(records);
+    await write([{ id: 1, note: 'after' }]);
+    const { link, frames, peerClosed } = await publishingPeer(db, clock);
+    try {
+      await waitUntil(() => frames.some((f) => f.t === 'copy-end') || peerClosed.length > 0 || link.state === 'closed', 60_000);
+      assert.deepEqual(peerClosed, [], 'the peer refused a frame');
+      assert.equal(link.state, 'open');
+      for (const frame of frames) assert.ok(frame.bytes <= MAX_FRAME_BYTES, `${frame.t} of ${frame.bytes} bytes`);
+      const copied = new Set(frames.filter((f) => f.t === 'copy').flatMap((f) => f.message.records.map((r: unknown[]) => r[0])));
+      for (const record of records) assert.ok(copied.has(record.id), `record ${record.id} not in the copy`);
+      assert.ok(copied.has(1), 'the transaction after the oversized one is in the copy');
+      // Streaming carries on after the copy.
+      await write([{ id: 2, note: 'later' }]);
+      await waitUntil(() => frames.some((f) => f.t === 'txns' && f.message.entries.some(([, e]: [number, LogEntry]) => e.w.some((w) => w.k === 2))), 10_000);
     } finally {
       link.close(CloseCode.normal, 'test done');
     }
