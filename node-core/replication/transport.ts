@@ -9,7 +9,8 @@ import http from 'node:http';
 import type https from 'node:https';
 import net from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
-import { MAX_FRAME_BYTES, SUBPROTOCOL } from './protocol.ts';
+import { closeSocket } from './close-reason.ts';
+import { CloseCode, MAX_FRAME_BYTES, SUBPROTOCOL } from './protocol.ts';
 
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -81,7 +82,8 @@ export async function serveWebSockets(
   });
   wss.on('connection', (socket, request) => {
     if (socket.protocol !== SUBPROTOCOL) {
-      socket.close(4002, `subprotocol ${SUBPROTOCOL} required`);
+      socket.on('error', () => undefined);
+      closeSocket(socket, CloseCode.protocolError, `subprotocol ${SUBPROTOCOL} required`);
       return;
     }
     onConnection(socket, request);

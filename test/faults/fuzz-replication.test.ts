@@ -31,7 +31,7 @@ const FUZZ_DATABASE = 'fuzz';
 /** How long a link that should close may take; and how long one that may stay open is watched. */
 const MUST_CLOSE_WITHIN_MS = 5_000;
 const MAY_STAY_OPEN_MS = 150;
-const RUNS = { ws: 250, wss: 150 };
+const RUNS = { ws: 200, wss: 120 };
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2_147_483_647);
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
@@ -169,19 +169,44 @@ function fuzz(transport: Transport, setup: () => Promise<Target>): void {
     });
 
     const frames = fc.array(frameArb, { minLength: 1, maxLength: 3 });
+    let run = 0;
     for (const scenario of ['before-hello', 'with-hello', 'after-hello'] as const) {
       for (const who of ['stranger', 'member'] as const) {
         if (scenario === 'before-hello' && who === 'member') continue; // nobody is anyone before a hello
         if (scenario === 'after-hello' && who === 'stranger') continue; // a stranger's hello is refused
+        const seed = SEED + run++; // each scenario its own frames
         test(`${scenario}, as a ${who}`, async () => {
           await fc.assert(
             fc.asyncProperty(frames, (batch) => runCase(target, scenario, who, batch)),
-            { numRuns: RUNS[transport], seed: SEED, endOnFailure: true, includeErrorInReport: true },
+            { numRuns: RUNS[transport], seed, endOnFailure: true, includeErrorInReport: true },
           );
           assert.ok(target.node.running, `the node exited:\n${target.node.stderr.slice(-3000)}`);
         });
       }
     }
+
+    test('bytes that are not WebSocket frames at all, as a stranger and as a member', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.boolean(), fc.uint8Array({ minLength: 1, maxLength: 200 }), async (asMember, bytes) => {
+          const peer = await target.connect(asMember ? 'member' : 'stranger');
+          try {
+            if (asMember) peer.send(encodeHello(helloFrom(target.member, FUZZ_DATABASE)));
+            peer.writeRaw(Buffer.from(bytes));
+            count(`frames ${target.transport}`);
+            const close = await peer.closedWithin(MAY_STAY_OPEN_MS);
+            const label = `${target.transport} raw-bytes ${asMember ? 'member' : 'stranger'}`;
+            if (!close) return void count(`${label}: stayed open`);
+            assert.ok(close.reasonBytes <= MAX_CLOSE_REASON_BYTES, `${label}: reason of ${close.reasonBytes} bytes`);
+            count(`${label}: closed ${close.code}`);
+          } finally {
+            peer.destroy();
+          }
+        }),
+        { numRuns: Math.round(RUNS[transport] / 2), seed: SEED, endOnFailure: true, includeErrorInReport: true },
+      );
+      assert.ok(target.node.running, `the node exited:\n${target.node.stderr.slice(-3000)}`);
+      assert.equal((await target.node.op({ operation: 'cluster_status' })).status, 200);
+    });
 
     test('the node keeps serving; data and hdb_nodes are unchanged; strangers created nothing', async () => {
       assert.ok(target.node.running);
