@@ -380,7 +380,7 @@ export class Link {
       case 'resync-request':
         return this.#publisher.resync();
       default:
-        if (PeerRequests.handles(message.t)) return this.#requests.receive(message as PeerRequestMessage);
+        if (this.#requests.handles(message.t)) return this.#requests.receive(message as PeerRequestMessage);
         throw new ProtocolError(`unexpected '${message.t}'`);
     }
   }

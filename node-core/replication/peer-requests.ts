@@ -3,7 +3,8 @@
  * plugged in through one table: each kind names its request and response message types, checks
  * both with a schema, says how long to wait, and answers the peer's request. A new kind is one
  * entry in PEER_REQUESTS; the link (PeerRequests below) sends, matches answers by id, times out,
- * and rejects what is pending when it closes.
+ * and rejects what is pending when it closes. An answer that throws goes back as `{error}` and
+ * fails that request only.
  */
 import { z } from 'zod';
 import type { Database } from '../storage/database.ts';
@@ -49,9 +50,6 @@ type AnyKind = PeerRequestKind<any, any>;
 /** Every kind of peer request. Add a kind here. */
 export const PEER_REQUESTS: readonly AnyKind[] = [VERIFY];
 
-const byRequest = new Map(PEER_REQUESTS.map((kind) => [kind.request, kind]));
-const byResponse = new Map(PEER_REQUESTS.map((kind) => [kind.response, kind]));
-
 function checked(kind: AnyKind, schema: z.ZodType<object>, message: Record<string, unknown> & { t: string }): Message {
   if (typeof message.id !== 'number' || !Number.isSafeInteger(message.id)) throw new ProtocolError(`bad ${message.t}: no id`);
   const parsed = schema.safeParse(message);
@@ -59,10 +57,16 @@ function checked(kind: AnyKind, schema: z.ZodType<object>, message: Record<strin
   return { ...parsed.data, t: message.t, id: message.id } as PeerRequestMessage;
 }
 
-/** The checks `decode` applies to request and response messages. */
+/** Largest error text an answer carries back. */
+const MAX_ANSWER_ERROR_CHARS = 1_000;
+const errorAnswer = z.object({ error: z.string().max(MAX_ANSWER_ERROR_CHARS) });
+
+/** The checks `decode` applies to request and response messages (a response may be `{error}` instead). */
 export const PEER_MESSAGE_CHECKS: MessageChecks = new Map([
   ...PEER_REQUESTS.map((kind) => [kind.request, (m: Record<string, unknown> & { t: string }) => checked(kind, kind.requestSchema, m)] as const),
-  ...PEER_REQUESTS.map((kind) => [kind.response, (m: Record<string, unknown> & { t: string }) => checked(kind, kind.responseSchema, m)] as const),
+  ...PEER_REQUESTS.map(
+    (kind) => [kind.response, (m: Record<string, unknown> & { t: string }) => checked(kind, m.error !== undefined ? errorAnswer : kind.responseSchema, m)] as const,
+  ),
 ]);
 
 interface Pending {
@@ -75,16 +79,22 @@ interface Pending {
 /** One link's outstanding requests to its peer. */
 export class PeerRequests {
   readonly #pending = new Map<number, Pending>();
+  readonly #byRequest: ReadonlyMap<string, AnyKind>;
+  readonly #byResponse: ReadonlyMap<string, AnyKind>;
   #nextId = 1;
 
   constructor(
     private readonly context: RequestContext,
     private readonly send: (message: PeerRequestMessage) => void,
-  ) {}
+    kinds: readonly AnyKind[] = PEER_REQUESTS,
+  ) {
+    this.#byRequest = new Map(kinds.map((kind) => [kind.request, kind]));
+    this.#byResponse = new Map(kinds.map((kind) => [kind.response, kind]));
+  }
 
   /** Whether `type` is a request or response of some kind. */
-  static handles(type: string): boolean {
-    return byRequest.has(type) || byResponse.has(type);
+  handles(type: string): boolean {
+    return this.#byRequest.has(type) || this.#byResponse.has(type);
   }
 
   ask<Request extends object, Response extends object>(kind: PeerRequestKind<Request, Response>, request: Request): Promise<Response> {
@@ -102,10 +112,16 @@ export class PeerRequests {
 
   /** A request or response from the peer (already checked by decode). */
   async receive(message: PeerRequestMessage): Promise<void> {
-    const asked = byRequest.get(message.t);
+    const asked = this.#byRequest.get(message.t);
     if (asked) {
       const { t: _t, id, ...request } = message;
-      const response = await asked.answer(request, this.context);
+      // A request this node cannot answer fails that request, not the link.
+      let response: object;
+      try {
+        response = await asked.answer(request, this.context);
+      } catch (error) {
+        response = { error: (error instanceof Error ? error.message : String(error)).slice(0, MAX_ANSWER_ERROR_CHARS) };
+      }
       this.send({ ...response, t: asked.response, id });
       return;
     }
@@ -115,7 +131,8 @@ export class PeerRequests {
     this.#pending.delete(message.id);
     clearTimeout(pending.timer);
     const { t: _t, id: _id, ...response } = message;
-    pending.resolve(response);
+    if (typeof response.error === 'string') pending.reject(new Error(`'${this.context.peer}' could not answer ${pending.kind.request}: ${response.error}`));
+    else pending.resolve(response);
   }
 
   /** The link closed: everything pending fails with `why`. */

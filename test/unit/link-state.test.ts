@@ -18,6 +18,7 @@ import { DEFAULT_MAX_BODY_SIZE } from '../../node-core/config/schema.ts';
 import { closeForError, closeReasonText, closeSocket, cutUtf8, MAX_CLOSE_REASON_BYTES, RefusalError } from '../../node-core/replication/close-reason.ts';
 import { FrameAssembler, MAX_ITEM_BYTES, MAX_SAFE_BODY_BYTES } from '../../node-core/replication/frames.ts';
 import { Link, type LinkEnvironment } from '../../node-core/replication/link.ts';
+import { PEER_MESSAGE_CHECKS, PeerRequests, VERIFY, type PeerRequestKind } from '../../node-core/replication/peer-requests.ts';
 import { IllegalTransitionError, LinkInvariantError, LinkState, LinkStateMachine, OPEN_STATES } from '../../node-core/replication/link-state.ts';
 import {
   CloseCode,
@@ -317,5 +318,42 @@ describe('publishing in frames capped in bytes', () => {
     } finally {
       link.close(CloseCode.normal, 'test done');
     }
+  });
+});
+
+describe('peer requests through one table', () => {
+  /** Two ends wired through the real encoding and checks (what a socket would carry). */
+  function pair(db: Database, answering: PeerRequestKind<any, any>[] = [VERIFY]) {
+    let a!: PeerRequests;
+    let b!: PeerRequests;
+    const carry = (to: () => PeerRequests) => (message: object) => {
+      const decoded = decode(encode(message as never), PEER_MESSAGE_CHECKS);
+      void to().receive(decoded as never);
+    };
+    a = new PeerRequests({ database: db, peer: 'b' }, carry(() => b));
+    b = new PeerRequests({ database: db, peer: 'a' }, carry(() => a), answering);
+    return { a, b };
+  }
+
+  test('verify answers digests of the tables the peer has', async () => {
+    const { db } = openDatabase();
+    await db.createTable({ name: 'items', primaryKey: 'id', attributes: ['id'], replicate: true }, { user: null });
+    const { a } = pair(db);
+    const { results } = await a.ask(VERIFY, { tables: ['items', 'missing'] });
+    assert.deepEqual(results.map((r) => r.table), ['items']);
+  });
+
+  test('an answer that throws fails that request with the reason, and a bad request is a protocol error', async () => {
+    const { db } = openDatabase();
+    const failing: typeof VERIFY = {
+      ...VERIFY,
+      answer: () => {
+        throw new Error('cannot digest now');
+      },
+    };
+    const { a } = pair(db, [failing]);
+    await assert.rejects(a.ask(failing, { tables: [] }), /could not answer verify: cannot digest now/);
+    assert.throws(() => decode(encode({ t: 'verify', id: 1, tables: 'x' } as never), PEER_MESSAGE_CHECKS), ProtocolError);
+    assert.throws(() => decode(encode({ t: 'verify-result', tables: [] } as never), PEER_MESSAGE_CHECKS), /no id/);
   });
 });
