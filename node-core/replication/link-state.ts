@@ -12,7 +12,9 @@
  * database in; this one waits before saying hello. "hello": hellos being exchanged and the peer
  * admitted. "copying-out": this node sends the peer a snapshot; "streaming": it streams its log.
  * A copy coming *in* runs beside either of the last two (copy.ts tracks it): the directions are
- * independent. "closing": close sent, waiting for the socket to end.
+ * independent. "closing": this node decided to close — its resources go first, then the link is
+ * closed (its listeners told) at once; the socket's close handshake finishes on its own
+ * (close-reason.ts terminates it if the peer never answers).
  */
 import { EventEmitter } from 'node:events';
 
