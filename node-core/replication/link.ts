@@ -112,7 +112,7 @@ export class Link {
     this.#subscriber = new Subscriber(port);
     this.#copyIn = new CopyReceiver(port, (error) => this.#fail(error));
     this.#liveness = new Liveness(socket, this.#machine, (reason) => (this.closeReason ||= reason));
-    this.#requests = new PeerRequests(this, (message) => this.#send(message));
+    this.#requests = new PeerRequests(port, (message) => this.#send(message));
     socket.binaryType = 'nodebuffer';
     socket.on('message', (data: Buffer) => this.#guard(() => this.#receive(data)));
     socket.on('pong', () => this.#liveness.pong());

@@ -7,14 +7,18 @@
  * fails that request only.
  */
 import { z } from 'zod';
+import type { HybridLogicalClock } from '../clock/hlc.ts';
 import type { Database } from '../storage/database.ts';
 import { ProtocolError, type Message, type MessageChecks, type PeerRequestMessage, type TableDigest } from './protocol.ts';
 import { tableDigest } from './verify.ts';
 
-/** What answering a request may use: the link's database and peer. */
+/** What answering a request may use: the link's database, peer, clock and subscription policy. */
 export interface RequestContext {
   readonly database: Database;
   readonly peer: string;
+  readonly clock?: HybridLogicalClock;
+  /** this node applies writes of `table` from the peer (for requests that write) */
+  subscribes?(table: string): boolean;
 }
 
 export interface PeerRequestKind<Request extends object, Response extends object> {
