@@ -30,9 +30,21 @@ export const MAX_SAFE_BODY_BYTES = Math.floor((MAX_ITEM_BYTES - RECORD_ADDED_BYT
 assertInvariant(TARGET_FRAME_BYTES + FRAME_ENVELOPE_BYTES <= MAX_FRAME_BYTES, 'TARGET_FRAME_BYTES fits MAX_FRAME_BYTES');
 assertInvariant(DEFAULT_MAX_BODY_SIZE <= MAX_SAFE_BODY_BYTES, 'the default ops API body limit leaves every record room in a frame');
 
+/**
+ * Several items encoded in one call, as they would sit one after another inside an array (the
+ * array's header cut off): one encoder call per chunk instead of per item.
+ */
+export function encodeItems(items: readonly unknown[]): Buffer {
+  const whole = encodeValue(items);
+  const headerBytes = items.length < 16 ? 1 : items.length < 65_536 ? 3 : 5;
+  assertInvariant(arrayHeader(items.length).equals(whole.subarray(0, headerBytes)), 'array header as expected');
+  return whole.subarray(headerBytes);
+}
+
 /** Collects encoded items up to a byte budget; `build` gives the frame's bytes. */
 export class FrameAssembler {
   readonly #parts: Buffer[] = [];
+  #count = 0;
   #bytes = 0;
 
   constructor(
@@ -42,8 +54,9 @@ export class FrameAssembler {
     assertInvariant(targetBytes <= MAX_ITEM_BYTES, 'frame target within MAX_ITEM_BYTES');
   }
 
+  /** items added */
   get count(): number {
-    return this.#parts.length;
+    return this.#count;
   }
 
   get bytes(): number {
@@ -53,12 +66,14 @@ export class FrameAssembler {
   /** Whether an item of `size` bytes joins this frame (the first always does, if it fits alone). */
   fits(size: number): boolean {
     if (size > MAX_ITEM_BYTES) return false;
-    return this.#parts.length === 0 || this.#bytes + size <= this.targetBytes;
+    return this.#count === 0 || this.#bytes + size <= this.targetBytes;
   }
 
-  add(encoded: Buffer): void {
+  /** Add `items` encoded items (one, or a chunk from encodeItems). */
+  add(encoded: Buffer, items = 1): void {
     assertInvariant(this.fits(encoded.length), `item of ${encoded.length} bytes fits the frame`);
     this.#parts.push(encoded);
+    this.#count += items;
     this.#bytes += encoded.length;
   }
 
@@ -70,7 +85,7 @@ export class FrameAssembler {
       encodeValue('t'),
       encodeValue(t),
       encodeValue(itemsKey),
-      arrayHeader(this.#parts.length),
+      arrayHeader(this.#count),
       ...this.#parts,
       ...keys.flatMap((key) => [encodeValue(key), encodeValue(rest[key])]),
     ]);

@@ -9,7 +9,7 @@
 import { PURGED_THROUGH_KEY, type Database } from '../storage/database.ts';
 import type { LogEntry } from '../storage/types.ts';
 import { sendCopy, type CopyKind, type CopySender } from './copy.ts';
-import { FrameAssembler, MAX_ITEM_BYTES } from './frames.ts';
+import { encodeItems, FrameAssembler, MAX_ITEM_BYTES } from './frames.ts';
 import { assertInvariant, LinkState, OPEN_STATES, type LinkStateMachine } from './link-state.ts';
 import { encodeValue, MAX_ENTRIES_PER_FRAME, type Hello } from './protocol.ts';
 
@@ -22,6 +22,8 @@ export const SEND_HIGH_WATER_BYTES = 8 * 1024 * 1024;
  * at most this often: they only save re-sending duplicates after a reconnect.
  */
 export const IDLE_POSITION_INTERVAL_MS = 1_000;
+/** Log entries encoded in one encoder call (frames are still cut at the entry). */
+export const ENCODE_CHUNK_ENTRIES = 32;
 
 /** What publishing needs from its link, beyond what a copy needs. */
 export interface PublishPort extends CopySender {
@@ -185,26 +187,54 @@ export class Publisher {
   /**
    * Read the log after what was sent, filter for the peer, send one frame: 'sent' (or only a
    * position moved), 'nothing' new, or 'oversized' when the next entry fits no frame alone.
+   * Entries are encoded ENCODE_CHUNK_ENTRIES at a time; a chunk that would cross the frame's
+   * budget is encoded again entry by entry to find where the frame ends.
    */
   #sendNextFrame(): 'sent' | 'nothing' | 'oversized' {
     const frame = new FrameAssembler();
+    /** every entry through here is in the frame or filtered out */
     let through = this.#sentThrough;
     let lastVersion = this.lastSentVersion;
-    for (const { sequence, entry } of this.link.database.readLog(this.#sentThrough, MAX_ENTRIES_PER_FRAME)) {
-      assertInvariant(sequence > through, `a frame's sequences ascend (${through} then ${sequence})`);
-      const filtered = this.#filter(entry);
-      if (filtered) {
-        const encoded = encodeValue([sequence, filtered]);
-        if (!frame.fits(encoded.length)) {
-          // Next frame; or, first and too large alone, pump sends a copy instead.
-          if (frame.count === 0 && encoded.length > MAX_ITEM_BYTES) return through === this.#sentThrough ? 'oversized' : this.#finishFrame(frame, through, lastVersion);
-          break;
+    /** filtered entries read but not yet in the frame; `before`: `through` had they all been left out */
+    let chunk: Array<{ sequence: number; item: [number, LogEntry]; before: number }> = [];
+    let examined = through;
+    /** Add the chunk; returns the outcome when the frame ended inside it, else null. */
+    const addChunk = (): 'sent' | 'oversized' | null => {
+      if (chunk.length > 0) {
+        const encoded = encodeItems(chunk.map((c) => c.item));
+        if (frame.fits(encoded.length)) {
+          frame.add(encoded, chunk.length);
+          lastVersion = chunk[chunk.length - 1]!.item[1].v;
+        } else {
+          for (const { sequence, item, before } of chunk) {
+            const one = encodeValue(item);
+            if (!frame.fits(one.length)) {
+              // The frame ends before this entry; first and too large alone, pump sends a copy.
+              if (frame.count === 0 && one.length > MAX_ITEM_BYTES && before === this.#sentThrough) return 'oversized';
+              return this.#finishFrame(frame, before, lastVersion);
+            }
+            frame.add(one);
+            lastVersion = item[1].v;
+            through = sequence;
+          }
         }
-        frame.add(encoded);
-        lastVersion = entry.v;
+        chunk = [];
       }
-      through = sequence;
+      through = examined;
+      return null;
+    };
+    for (const { sequence, entry } of this.link.database.readLog(this.#sentThrough, MAX_ENTRIES_PER_FRAME)) {
+      assertInvariant(sequence > examined, `a frame's sequences ascend (${examined} then ${sequence})`);
+      const filtered = this.#filter(entry);
+      if (filtered) chunk.push({ sequence, item: [sequence, filtered], before: examined });
+      examined = sequence;
+      if (chunk.length >= ENCODE_CHUNK_ENTRIES) {
+        const ended = addChunk();
+        if (ended) return ended;
+      }
     }
+    const ended = addChunk();
+    if (ended) return ended;
     if (through === this.#sentThrough) return 'nothing';
     return this.#finishFrame(frame, through, lastVersion);
   }

@@ -16,7 +16,7 @@ import { HybridLogicalClock } from '../../node-core/clock/hlc.ts';
 import { Logger } from '../../node-core/log/logger.ts';
 import { DEFAULT_MAX_BODY_SIZE } from '../../node-core/config/schema.ts';
 import { closeForError, closeReasonText, closeSocket, cutUtf8, MAX_CLOSE_REASON_BYTES, RefusalError } from '../../node-core/replication/close-reason.ts';
-import { FrameAssembler, MAX_ITEM_BYTES, MAX_SAFE_BODY_BYTES } from '../../node-core/replication/frames.ts';
+import { encodeItems, FrameAssembler, MAX_ITEM_BYTES, MAX_SAFE_BODY_BYTES } from '../../node-core/replication/frames.ts';
 import { Link, type LinkEnvironment } from '../../node-core/replication/link.ts';
 import { PEER_MESSAGE_CHECKS, PeerRequests, VERIFY, type PeerRequestKind } from '../../node-core/replication/peer-requests.ts';
 import { IllegalTransitionError, LinkInvariantError, LinkState, LinkStateMachine, OPEN_STATES } from '../../node-core/replication/link-state.ts';
@@ -229,6 +229,15 @@ describe('frames built to a byte budget', () => {
     const entries: Array<[number, LogEntry]> = Array.from({ length: 40 }, (_, i) => [i + 1, { v: 1000 + i, o: 'n', u: null, w: [{ t: 'x', k: i, r: { id: i, s: 'é'.repeat(i) } }] }]);
     for (const entry of entries) frame.add(encodeValue(entry));
     assert.deepEqual(decode(frame.build('txns', 'entries', { through: 40 })), { t: 'txns', entries, through: 40 });
+  });
+
+  test('items encoded in chunks assemble to the same frame as items encoded one by one', () => {
+    const entries: Array<[number, LogEntry]> = Array.from({ length: 70 }, (_, i) => [i + 1, { v: 1000 + i, o: 'n', u: null, w: [{ t: 'x', k: i, r: { id: i } }] }]);
+    for (const size of [1, 15, 16, 32, 70]) {
+      const chunked = new FrameAssembler();
+      for (let i = 0; i < entries.length; i += size) chunked.add(encodeItems(entries.slice(i, i + size)), Math.min(size, entries.length - i));
+      assert.deepEqual(decode(chunked.build('txns', 'entries', { through: 70 })), { t: 'txns', entries, through: 70 }, `chunks of ${size}`);
+    }
   });
 
   test('the first item always joins if it fits a frame alone; later ones wait past the target; none past MAX_ITEM_BYTES', () => {
