@@ -106,7 +106,9 @@ export class ClusterNetwork {
 
   /** The cluster_network response: every member, fresh or at most NETWORK_CACHE_MS old. */
   async report(timeoutMs: number): Promise<NetworkReport> {
-    if (Date.now() - this.#roundAt >= NETWORK_CACHE_MS) {
+    // A member added since the last round is asked now, not reported as never asked.
+    const unasked = this.host.members().some((m) => m.name !== this.host.nodeName && !this.#outcomes.has(m.name));
+    if (unasked || Date.now() - this.#roundAt >= NETWORK_CACHE_MS) {
       this.#round ??= this.#askAll(timeoutMs).finally(() => {
         this.#roundAt = Date.now();
         this.#round = null;
@@ -171,6 +173,8 @@ export class ClusterNetwork {
       outcomes.set(name, { status: 'unreachable', error: why.join('; ') });
     }
     this.#outcomes = outcomes;
+    // Forget the answers of members that are gone.
+    for (const name of this.#known.keys()) if (!others.some((m) => m.name === name)) this.#known.delete(name);
   }
 
   /** Keep a member's answer (ok ones are remembered with their age) and say how it went. */
