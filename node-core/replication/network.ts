@@ -116,12 +116,18 @@ export class ClusterNetwork {
       await this.#round;
     }
     const now = Date.now();
-    const self = this.#ownAnswer();
+    const self = this.host.nodeName;
+    const own = this.#ownAnswer();
+    // This node first, then the others by name.
     const members = this.host
       .members()
-      .sort((a, b) => Number(b.name === this.host.nodeName) - Number(a.name === this.host.nodeName) || a.name.localeCompare(b.name))
-      .map(({ name, url }) => (name === this.host.nodeName ? memberReport(name, url, { status: 'ok' }, self, now) : memberReport(name, url, this.#outcomes.get(name) ?? { status: 'unreachable', error: 'not asked yet' }, this.#known.get(name), now)));
-    return { type: 'cluster-network', node_name: this.host.nodeName, members };
+      .sort((a, b) => Number(b.name === self) - Number(a.name === self) || a.name.localeCompare(b.name))
+      .map(({ name, url }) => {
+        if (name === self) return memberReport(name, url, { status: 'ok' }, own, now);
+        const outcome = this.#outcomes.get(name) ?? { status: 'unreachable', error: 'not asked yet' };
+        return memberReport(name, url, outcome, this.#known.get(name), now);
+      });
+    return { type: 'cluster-network', node_name: self, members };
   }
 
   /** A status request or answer arrived on `link`. */
