@@ -8,7 +8,7 @@
  */
 import os from 'node:os';
 import type { Link } from './link.ts';
-import type { MemberStatus, NetworkMessage, StatusRequestMessage, StatusResultMessage, WireAnswer } from './network-messages.ts';
+import { NETWORK_FEATURE, type MemberStatus, type NetworkMessage, type StatusRequestMessage, type StatusResultMessage, type WireAnswer } from './network-messages.ts';
 
 /** A round of questions is reused for this long: polling more often asks nobody anything. */
 export const NETWORK_CACHE_MS = 2_000;
@@ -225,9 +225,13 @@ export class ClusterNetwork {
     });
   }
 
-  /** An open link to `peer`, the system database's first (every member has that one). */
+  /**
+   * An open link to `peer` that may carry status requests, the system database's first (every
+   * member has that one). A peer whose hello did not list NETWORK_FEATURE (an older version)
+   * is not asked: it would close the link on a message it does not know.
+   */
   #linkTo(peer: string): Link | undefined {
-    const open = this.host.links().filter((l) => l.peer === peer && l.state === 'open');
+    const open = this.host.links().filter((l) => l.peer === peer && l.state === 'open' && l.peerHas(NETWORK_FEATURE));
     return open.find((l) => l.database.name === 'system') ?? open[0];
   }
 

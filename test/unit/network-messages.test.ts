@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Packr } from 'msgpackr';
-import { MAX_RELAY_TARGETS } from '../../node-core/replication/network-messages.ts';
+import { MAX_RELAY_TARGETS, NETWORK_FEATURE } from '../../node-core/replication/network-messages.ts';
 import { decode, encode, ProtocolError } from '../../node-core/replication/protocol.ts';
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
@@ -41,5 +41,14 @@ describe('cluster_network wire messages', () => {
     for (const [value, pattern] of cases) {
       assert.throws(() => decode(raw(value)), (error: unknown) => error instanceof ProtocolError && pattern.test(error.message), JSON.stringify(value).slice(0, 80));
     }
+  });
+
+  it('a hello lists the status feature; one from an older node (no features) still decodes, with none', () => {
+    const hello = { t: 'hello', protocol: 1, node: 'n', url: null, database: 'system', position: 0, synced: true, startTime: null, tables: [] };
+    const old = decode(raw(hello));
+    assert.equal(old.t === 'hello' && old.features, undefined);
+    const current = decode(raw({ ...hello, features: [NETWORK_FEATURE] }));
+    assert.deepEqual(current.t === 'hello' && current.features, [NETWORK_FEATURE]);
+    assert.throws(() => decode(raw({ ...hello, features: 'status' })), ProtocolError);
   });
 });
