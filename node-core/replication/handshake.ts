@@ -7,6 +7,7 @@
  */
 import type { Database } from '../storage/database.ts';
 import { positionKey, SYNCED_KEY } from './apply.ts';
+import { NETWORK_FEATURE } from './network-messages.ts';
 import { PROTOCOL_VERSION, ProtocolError, type Hello, type TableSchema } from './protocol.ts';
 
 /** What the handshake asks of the node (a subset of the link environment). */
@@ -38,6 +39,7 @@ export function buildHello(env: HandshakeEnvironment, database: Database, peer: 
     startTime: position === 0 ? env.startTime(database.name) : null,
     tables: tableSchemas(database),
     ca: env.authority(),
+    features: [NETWORK_FEATURE],
   };
   if (csr !== undefined) hello.csr = csr;
   return hello;

@@ -19,6 +19,7 @@ import { Liveness } from './liveness.ts';
 import { PEER_MESSAGE_CHECKS, PeerRequests, VERIFY, type PeerRequestKind } from './peer-requests.ts';
 import { CloseCode, decode, encode, ProtocolError, type Hello, type Message, type PeerRequestMessage, type TableDigest } from './protocol.ts';
 import { filterForPeer, Publisher, SEND_HIGH_WATER_BYTES } from './publish.ts';
+import type { NetworkMessage } from './network-messages.ts';
 import { Subscriber } from './subscribe.ts';
 import { HANDSHAKE_TIMEOUT_MS } from './transport.ts';
 
@@ -56,6 +57,8 @@ export interface LinkEnvironment {
   startTime(database: string): number | null;
   /** this node's CA (PEM) to offer peers, if it has one */
   authority(): string | null;
+  /** a cluster_network status request or answer from the peer (handled without holding up the link) */
+  network(link: Link, message: NetworkMessage): void;
 }
 
 /** What admission decides about an inbound peer's hello. */
@@ -245,6 +248,16 @@ export class Link {
     void this.#publisher.resync().catch((error: unknown) => this.#fail(error));
   }
 
+  /** Whether the peer said it understands `feature` (a peer of an older version understands none). */
+  peerHas(feature: string): boolean {
+    return this.#peerHello?.features?.includes(feature) ?? false;
+  }
+
+  /** Send a cluster_network message to the peer (dropped when the socket is not open). */
+  sendNetwork(message: NetworkMessage): void {
+    this.#send(message);
+  }
+
   /** New local commits: stream them if publishing. */
   wake(): void {
     this.#publisher.wake();
@@ -379,6 +392,9 @@ export class Link {
       }
       case 'resync-request':
         return this.#publisher.resync();
+      case 'status-request':
+      case 'status-result':
+        return this.env.network(this, message as NetworkMessage);
       default:
         if (this.#requests.handles(message.t)) return this.#requests.receive(message as PeerRequestMessage);
         throw new ProtocolError(`unexpected '${message.t}'`);

@@ -6,6 +6,7 @@
 import { Packr } from 'msgpackr';
 import { z } from 'zod';
 import type { DataRecord, LogEntry, PrimaryKey } from '../storage/types.ts';
+import { isNetworkMessageType, parseNetworkMessage, type NetworkMessage } from './network-messages.ts';
 
 export const SUBPROTOCOL = 'peerdesk-replication-v1';
 export const PROTOCOL_VERSION = 1;
@@ -61,6 +62,8 @@ export const helloSchema = z.object({
   ca: z.string().max(64 * 1024).nullable().optional(),
   /** add_node over wss with credentials: a certificate signing request for the receiver's CA */
   csr: z.string().max(64 * 1024).optional(),
+  /** optional messages the sender understands (e.g. 'status' for cluster_network); older nodes send none */
+  features: z.array(z.string().max(64)).max(64).optional(),
 });
 export type Hello = z.infer<typeof helloSchema>;
 
@@ -125,8 +128,8 @@ export interface CertificateMessage {
   ca: string;
 }
 
-/** The messages this module defines and checks itself. */
-export type CoreMessage = Hello | TxnsMessage | AckMessage | CopyStartMessage | CopyMessage | CopyEndMessage | ResyncRequestMessage | CertificateMessage;
+/** The messages this module checks itself (cluster_network's through network-messages.ts). */
+export type CoreMessage = Hello | TxnsMessage | AckMessage | CopyStartMessage | CopyMessage | CopyEndMessage | ResyncRequestMessage | CertificateMessage | NetworkMessage;
 export type Message = CoreMessage | PeerRequestMessage;
 
 /** Checks of message kinds defined outside this module (peer requests): type → check. */
@@ -165,6 +168,11 @@ export function decode(frame: Buffer, checks: MessageChecks = new Map()): Messag
     throw new ProtocolError('frame is not a message (no type)');
   }
   const message = value as { t: string } & Record<string, unknown>;
+  if (isNetworkMessageType(message.t)) {
+    const parsed = parseNetworkMessage(message);
+    if ('problem' in parsed) throw new ProtocolError(parsed.problem);
+    return parsed;
+  }
   switch (message.t) {
     case 'hello': {
       const parsed = helloSchema.safeParse(message);

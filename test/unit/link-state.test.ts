@@ -67,6 +67,7 @@ function environment(clock: HybridLogicalClock): LinkEnvironment {
     copyInProgress: () => null,
     startTime: () => null,
     authority: () => null,
+    network: () => undefined,
   };
 }
 
