@@ -48,7 +48,7 @@ const TEMPLATES: Message[] = [
   { t: 'resync-request' },
   { t: 'certificate', certificate: 'not a pem', ca: 'not a pem' },
 ] as Message[];
-const TYPES = [...new Set(TEMPLATES.map((m) => m.t)), 'hello', 'bogus', ''];
+const TYPES = [...new Set(TEMPLATES.map((m) => m.t)), 'hello', 'status-request', 'status-result', 'bogus', ''];
 
 const randomBytes = fc.uint8Array({ minLength: 0, maxLength: 160 }).map((bytes) => Buffer.from(bytes));
 const mutated = fc
