@@ -14,7 +14,7 @@ import { bridge, viaBridge, type LocalNodeStatus } from '../../api/bridge.ts';
 import { errorText, isOpsError, messageOf } from '../../api/errors.ts';
 import { addNode, type AddNodeRequest } from '../../api/operations/add-node.ts';
 import { removeNode } from '../../api/operations/remove-node.ts';
-import type { OpsAuth, OpsClient } from '../../api/ops-client.ts';
+import type { OpsClient } from '../../api/ops-client.ts';
 import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';
 import { Icon } from '../../components/Icon.tsx';
@@ -28,10 +28,12 @@ import { SubscriptionsEditor, type LinkEnd } from '../subscriptions/Subscription
 import { AddNodeDialog } from './AddNodeDialog.tsx';
 import { ConnectDialog } from './ConnectDialog.tsx';
 import { crawl } from './crawl.ts';
+import { memberClient, useMemberSessionsVersion } from './member-sessions.ts';
+import { MembersLoginDialog } from './MembersLoginDialog.tsx';
 import { autoLayout, loadLayout, placeNodes, saveLayout, type ViewLayout, type XY } from './layout.ts';
 import { LinkPanel } from './LinkPanel.tsx';
 import { MatrixView, type StatusMemory } from './MatrixView.tsx';
-import { buildTopology, confirmedBy, linkEnds, linkId, otherEnd, type Health, type Link, type Member } from './model.ts';
+import { buildTopology, confirmedBy, isLiveLink, linkEnds, linkId, otherEnd, type Health, type Link, type Member } from './model.ts';
 import { NodePanel } from './NodePanel.tsx';
 import './topology.css';
 import { pendingHealth, TopologyGraph, type MemberView, type PendingLink, type Selection } from './TopologyGraph.tsx';
@@ -136,6 +138,7 @@ function ClusterWorkspace({ client, profile }: { client: OpsClient; profile: Con
   const [disconnectBusy, setDisconnectBusy] = useState(false);
   const [disconnectError, setDisconnectError] = useState<unknown>(null);
   const [editing, setEditing] = useState<string | null>(null);
+  const [loggingInMembers, setLoggingInMembers] = useState(false);
   const [fitNonce, setFitNonce] = useState(0);
   const [announcement, setAnnouncement] = useState('');
 
@@ -159,15 +162,19 @@ function ClusterWorkspace({ client, profile }: { client: OpsClient; profile: Con
   const saved = profiles.filter((p) => p.id !== profile.id).map((p) => ({ profile: p, client: clientFor(p.id) }));
   const savedKey = saved.map((s) => `${s.profile.id}@${s.profile.url}@${sessions[s.profile.id]?.since ?? 0}`).join(',');
   const session = sessions[profile.id];
-  const memberAuth: OpsAuth | null = session
-    ? session.basicPassword
-      ? { kind: 'basic', username: session.username, password: session.basicPassword }
-      : { kind: 'token', operationToken: session.operationToken }
-    : null;
+  // Members asked directly only at URLs the user confirmed, with logins of their own (never this session's).
+  const memberSessions = useMemberSessionsVersion();
+  const memberUrls = layout.memberUrls;
+  const confirmed = useMemo(
+    () => new Map(Object.entries(memberUrls).map(([name, url]) => [name, { url, client: memberClient(profile.id, name) }])),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [memberUrls, memberSessions, profile.id],
+  );
+  const confirmedKey = Object.entries(memberUrls).map(([n, u]) => `${n}=${u}`).join(',');
 
   const query = useQuery({
-    queryKey: [profile.id, 'topology', extras.join(','), savedKey],
-    queryFn: ({ signal }) => crawl({ current: { profile, client }, saved, extras, memberAuth, signal }),
+    queryKey: [profile.id, 'topology', extras.join(','), savedKey, confirmedKey, memberSessions],
+    queryFn: ({ signal }) => crawl({ current: { profile, client }, saved, extras, confirmed, signal }),
     placeholderData: keepPreviousData,
     structuralSharing: false,
     staleTime: 0,
@@ -295,7 +302,7 @@ function ClusterWorkspace({ client, profile }: { client: OpsClient; profile: Con
   /** The saved connection whose production flag guards an action run on `member`. */
   function guardingProfile(member: Member | undefined): ConnectionProfile | undefined {
     if (!member) return undefined;
-    if (member.isCurrent || member.reading?.access === 'derived') return profile;
+    if (member.isCurrent || member.reading?.access === 'member' || (member.reading?.access === 'network' && !member.profileId)) return profile;
     return member.profileId ? profileById.get(member.profileId) : undefined;
   }
 
@@ -381,6 +388,8 @@ function ClusterWorkspace({ client, profile }: { client: OpsClient; profile: Con
   const selectedLink = selectedLinkId ? linkById(selectedLinkId) : null;
   const selectedPending = selectedLinkId ? (pending.find((p) => p.id === selectedLinkId) ?? null) : null;
   const unreachable = views.filter((v) => !v.member.reachable).length;
+  const liveLinks = links.filter(isLiveLink).length;
+  const membersToLogIn = views.flatMap((v) => (v.member.reading?.access === 'member' && !v.member.reading.client ? [{ member: v.member.id, url: v.member.reading.opsUrl }] : []));
   const defaultUsername = session?.username ?? profile.username ?? '';
   const linkHealthOf = (id: string): Health | null => {
     const p = pending.find((x) => x.id === id);
@@ -405,7 +414,11 @@ function ClusterWorkspace({ client, profile }: { client: OpsClient; profile: Con
           setViewStateOf(m.profileId, 'view', view);
           if (m.profileId !== profile.id) select(m.profileId);
         }}
-        onLogIn={() => setAdding({ url: m.reading?.opsUrl || (m.profileId ? profileById.get(m.profileId)?.url : undefined) || '' })}
+        onLogIn={() => setAdding({ url: m.reading?.opsUrl || m.reading?.suggestedUrl || (m.profileId ? profileById.get(m.profileId)?.url : undefined) || profile.url || location.origin })}
+        onConfirmUrl={(url) => {
+          setLayout((current) => ({ ...current, memberUrls: { ...current.memberUrls, [m.id]: url } }));
+          setAnnouncement(`Operations API URL of ${m.id} confirmed: ${url}.`);
+        }}
         onRemoveFromView={() => {
           setLayout((current) => ({ ...current, extras: current.extras.filter((x) => x !== m.profileId) }));
           setSelection(null);
@@ -458,7 +471,7 @@ function ClusterWorkspace({ client, profile }: { client: OpsClient; profile: Con
           <h3>Cluster</h3>
           {topology && (
             <span className="muted small" data-testid="cluster-summary">
-              {views.length} node{views.length === 1 ? '' : 's'} · {links.length} link{links.length === 1 ? '' : 's'}
+              {views.length} node{views.length === 1 ? '' : 's'} · {liveLinks} link{liveLinks === 1 ? '' : 's'}
               {unreachable > 0 ? ` · ${unreachable} not reachable` : ''}
             </span>
           )}
@@ -475,6 +488,11 @@ function ClusterWorkspace({ client, profile }: { client: OpsClient; profile: Con
           <button type="button" className="button-secondary" onClick={() => setAdding({})}>
             <Icon name="plus" /> Add node by URL
           </button>
+          {membersToLogIn.length > 0 && (
+            <button type="button" className="button-secondary" onClick={() => setLoggingInMembers(true)}>
+              Log in to all members
+            </button>
+          )}
           {mode === 'graph' && (
             <button type="button" className="button-secondary" onClick={runAutoLayout} disabled={views.length === 0}>
               Auto layout
@@ -572,6 +590,18 @@ function ClusterWorkspace({ client, profile }: { client: OpsClient; profile: Con
             copied stays where it is.
           </p>
         </ConfirmDialog>
+      )}
+      {loggingInMembers && membersToLogIn.length > 0 && (
+        <MembersLoginDialog
+          viewId={profile.id}
+          members={membersToLogIn}
+          defaultUsername={defaultUsername}
+          onCancel={() => setLoggingInMembers(false)}
+          onDone={() => {
+            setLoggingInMembers(false);
+            setAnnouncement('Logged in to the members.');
+          }}
+        />
       )}
       {editLink &&
         (() => {

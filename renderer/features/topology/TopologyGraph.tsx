@@ -229,6 +229,14 @@ interface TopologyGraphProps {
   onConnectRequest: (source: string, target: string) => void;
 }
 
+/** Fit-to-view never zooms out past this: labels stay readable at 7+ nodes, and the user pans to the rest. */
+export const FIT_MIN_ZOOM = 0.65;
+
+/** A link a drag may replace: one-sided, down, or failed to be made. */
+export function isRepairable(health: Health | null): boolean {
+  return health !== null && (health.kind === 'one-sided' || health.kind === 'down' || health.kind === 'failed');
+}
+
 export function TopologyGraph({ members, links, pending, positions, selection, fitKey, now, onSelect, onMoved, onConnectRequest }: TopologyGraphProps) {
   const { fitView, getIntersectingNodes } = useReactFlow<MemberFlowNode, LinkFlowEdge>();
   const [nodes, setNodes] = useState<MemberFlowNode[]>([]);
@@ -294,7 +302,8 @@ export function TopologyGraph({ members, links, pending, positions, selection, f
     return [...byId.values()];
   }, [links, pending, selection, now, members]);
 
-  const pairs = useMemo(() => new Set(edges.map((e) => e.id)), [edges]);
+  // Only a working link (or one being made) blocks a new one: a one-sided or dead link is repaired by dragging again.
+  const pairs = useMemo(() => new Set(edges.filter((e) => !isRepairable(e.data?.health ?? null)).map((e) => e.id)), [edges]);
   const memberIds = useMemo(() => new Set(members.map((m) => m.member.id)), [members]);
 
   const isValidConnection = useCallback(
@@ -316,7 +325,7 @@ export function TopologyGraph({ members, links, pending, positions, selection, f
   useEffect(() => {
     if (!initialized || nodes.length === 0 || fitted.current === fitSignature) return;
     fitted.current = fitSignature;
-    void fitView({ padding: 0.25, maxZoom: 1.1 });
+    void fitView({ padding: 0.25, maxZoom: 1.1, minZoom: FIT_MIN_ZOOM });
   }, [initialized, nodes.length, fitSignature, fitView]);
 
   return (
