@@ -21,6 +21,8 @@ import { HANDSHAKE_TIMEOUT_MS, InsecureTransport, type Listener, type Replicatio
 import { caName, type CertificateStore } from '../security/certificates.ts';
 import { certificateDetails, createSigningRequest, signRequest } from '../security/pki.ts';
 import type { Admission } from './link.ts';
+import { networkHost } from './network-host.ts';
+import { ClusterNetwork } from './network.ts';
 
 export const BACKOFF_BASE_MS = 200;
 export const BACKOFF_CAP_MS = 30_000;
@@ -39,6 +41,8 @@ interface DialState {
 
 export class ReplicationManager {
   readonly membership: Membership;
+  /** cluster_network: every member's status, gathered over the links */
+  readonly network: ClusterNetwork;
   readonly #links = new Map<string, Link>();
   readonly #dials = new Map<string, DialState>();
   readonly #copyClaims = new Map<string, Link>();
@@ -109,7 +113,9 @@ export class ReplicationManager {
         return services.storage.database(SYSTEM_DATABASE)?.getMeta<number>(JOIN_START_TIME_KEY) ?? null;
       },
       authority: () => certificates?.ownAuthority()?.certificate ?? null,
+      network: (link, message) => this.network.receive(link, message),
     };
+    this.network = new ClusterNetwork(networkHost(this, services));
   }
 
   /** What the TLS transport presents and trusts, read fresh for every connection. */

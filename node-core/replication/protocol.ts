@@ -6,6 +6,7 @@
 import { Packr } from 'msgpackr';
 import { z } from 'zod';
 import type { DataRecord, LogEntry, PrimaryKey } from '../storage/types.ts';
+import { isNetworkMessageType, parseNetworkMessage, type NetworkMessage } from './network-messages.ts';
 
 export const SUBPROTOCOL = 'peerdesk-replication-v1';
 export const PROTOCOL_VERSION = 1;
@@ -128,7 +129,7 @@ export interface CertificateMessage {
   ca: string;
 }
 
-export type Message = Hello | TxnsMessage | AckMessage | CopyStartMessage | CopyMessage | CopyEndMessage | VerifyMessage | VerifyResultMessage | ResyncRequestMessage | CertificateMessage;
+export type Message = Hello | TxnsMessage | AckMessage | CopyStartMessage | CopyMessage | CopyEndMessage | VerifyMessage | VerifyResultMessage | ResyncRequestMessage | CertificateMessage | NetworkMessage;
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
 
@@ -158,6 +159,11 @@ export function decode(frame: Buffer): Message {
     throw new ProtocolError('frame is not a message (no type)');
   }
   const message = value as { t: string } & Record<string, unknown>;
+  if (isNetworkMessageType(message.t)) {
+    const parsed = parseNetworkMessage(message);
+    if ('problem' in parsed) throw new ProtocolError(parsed.problem);
+    return parsed;
+  }
   switch (message.t) {
     case 'hello': {
       const parsed = helloSchema.safeParse(message);

@@ -10,6 +10,7 @@ import { badRequest, forbidden, notFound, OpError } from '../../errors.ts';
 import { SYNCED_KEY } from '../../replication/apply.ts';
 import { JOIN_START_TIME_KEY, START_TIME_KEY, type ReplicationManager } from '../../replication/manager.ts';
 import type { Subscription } from '../../replication/membership.ts';
+import { DEFAULT_NETWORK_TIMEOUT_MS, MAX_NETWORK_TIMEOUT_MS, MIN_NETWORK_TIMEOUT_MS } from '../../replication/network.ts';
 import { clusterStatus } from '../../replication/status.ts';
 import { tableDigest } from '../../replication/verify.ts';
 import type { NodeServices } from '../../services.ts';
@@ -316,6 +317,14 @@ export const clusterOperations = [
       const manager = replication(context);
       return clusterStatus(manager, context.node.nodeName, manager.url);
     },
+  }),
+  defineOperation({
+    name: 'cluster_network',
+    permission: 'super_user',
+    schema: z.object({
+      timeout: z.number().int().min(MIN_NETWORK_TIMEOUT_MS).max(MAX_NETWORK_TIMEOUT_MS).default(DEFAULT_NETWORK_TIMEOUT_MS),
+    }),
+    handler: (request, context) => replication(context).network.report(request.timeout),
   }),
   defineOperation({
     name: 'cluster_verify',
