@@ -29,7 +29,8 @@ export interface ClusterNetworkMember {
   via?: string;
   /** how old the answer is (ms), null when there is none */
   age_ms: number | null;
-  answered_at: number | null;
+  /** when the member answered (an HTTP date from Peerdesk), null when it never did */
+  answered_at: number | string | null;
   cluster_status?: ClusterStatusResponse;
   system?: MemberSystemSummary;
 }

@@ -40,8 +40,10 @@ import { pendingHealth, TopologyGraph, type MemberView, type PendingLink, type S
 
 type Mode = 'graph' | 'matrix';
 
-/** While a link is being made, cluster_status is asked this often. */
+/** While a link is being made (or a change settles), the topology is read this often. */
 const PENDING_POLL_MS = 1_000;
+/** How long after add_node or remove_node the topology keeps being read that often. */
+const SETTLE_MS = 10_000;
 
 /** The server's words for a failed add_node, on one line for the link's label. */
 function errorLine(error: unknown): string {
@@ -245,16 +247,24 @@ function ClusterWorkspace({ client, profile }: { client: OpsClient; profile: Con
     });
   }, [snapshot, setPending]);
 
-  const inFlight = pending.some((p) => p.state !== 'failed');
+  // After a change, the topology is read every PENDING_POLL_MS until SETTLE_MS have passed, so
+  // links show their new state as soon as the nodes report it, not at the next auto-refresh.
+  const [settleUntil, setSettleUntil] = useState(0);
+  const settle = useCallback(() => {
+    setSettleUntil(Date.now() + SETTLE_MS);
+    void refetch();
+  }, [refetch]);
+  const inFlight = pending.some((p) => p.state !== 'failed') || settleUntil > Date.now();
   const fetching = useRef(isFetching);
   fetching.current = isFetching;
   useEffect(() => {
     if (!inFlight) return;
     const timer = setInterval(() => {
+      if (settleUntil && Date.now() > settleUntil && !pending.some((p) => p.state !== 'failed')) setSettleUntil(0);
       if (!fetching.current && !document.hidden) void refetch();
     }, PENDING_POLL_MS);
     return () => clearInterval(timer);
-  }, [inFlight, refetch]);
+  }, [inFlight, refetch, settleUntil, pending]);
 
   function requestConnect(sourceId: string, targetId: string) {
     const source = viewOf(sourceId);
@@ -277,7 +287,7 @@ function ClusterWorkspace({ client, profile }: { client: OpsClient; profile: Con
       await addNode(callerClient, request);
       setPending((list) => list.map((p) => (p.id === id ? { ...p, state: 'confirming', startedAt: Date.now() } : p)));
       setAnnouncement(`${labelOf(callerId)} accepted add_node; waiting for the link to connect.`);
-      void refetch();
+      settle();
     } catch (error) {
       setPending((list) => list.map((p) => (p.id === id ? { ...p, state: 'failed', error, errorLine: errorLine(error) } : p)));
       setAnnouncement(`Connecting failed: ${errorText(error)}`);
@@ -317,8 +327,8 @@ function ClusterWorkspace({ client, profile }: { client: OpsClient; profile: Con
       setDisconnecting(null);
       setSelection(null);
       dismissPending(link.id);
-      setAnnouncement(`Disconnected ${labelOf(link.a)} and ${labelOf(link.b)}.`);
-      void refetch();
+      setAnnouncement(`Removed ${labelOf(otherEnd(link, link.caller))} from the cluster.`);
+      settle();
     } catch (error) {
       setDisconnectError(error);
     } finally {
@@ -568,29 +578,38 @@ function ClusterWorkspace({ client, profile }: { client: OpsClient; profile: Con
           }}
         />
       )}
-      {disconnectLink && (
-        <ConfirmDialog
-          title={`Disconnect ${labelOf(disconnectLink.a)} and ${labelOf(disconnectLink.b)}?`}
-          confirmLabel="Disconnect"
-          requireTyping={(() => {
-            const guard = guardingProfile(viewOf(disconnectLink.caller)?.member);
-            return guard?.production ? guard.name : undefined;
-          })()}
-          busy={disconnectBusy}
-          error={disconnectError}
-          onCancel={() => setDisconnecting(null)}
-          onConfirm={() => void runDisconnect(disconnectLink)}
-        >
-          <p>
-            <code>remove_node</code> runs on <strong>{labelOf(disconnectLink.caller)}</strong> for <strong>{otherEnd(disconnectLink, disconnectLink.caller)}</strong>: it deletes
-            that node's hdb_nodes record and both stop replicating with each other.
-          </p>
-          <p className="field-hint">
-            hdb_nodes replicates, so the other members learn of the removal too and stop replicating with {otherEnd(disconnectLink, disconnectLink.caller)}. Data already
-            copied stays where it is.
-          </p>
-        </ConfirmDialog>
-      )}
+      {disconnectLink &&
+        (() => {
+          const removed = otherEnd(disconnectLink, disconnectLink.caller);
+          const cut = links.filter((l) => l.a === removed || l.b === removed);
+          return (
+            <ConfirmDialog
+              title={`Remove ${labelOf(removed)} from the cluster?`}
+              confirmLabel="Remove node from cluster"
+              requireTyping={(() => {
+                const guard = guardingProfile(viewOf(disconnectLink.caller)?.member);
+                return guard?.production ? guard.name : undefined;
+              })()}
+              busy={disconnectBusy}
+              error={disconnectError}
+              onCancel={() => setDisconnecting(null)}
+              onConfirm={() => void runDisconnect(disconnectLink)}
+            >
+              <p>
+                <code>remove_node</code> runs on <strong>{labelOf(disconnectLink.caller)}</strong> for <strong>{removed}</strong>: it deletes that node's hdb_nodes
+                record, which replicates, so every member stops replicating with it. These links are cut:
+              </p>
+              <ul className="panel-list small" data-testid="links-to-cut">
+                {cut.map((l) => (
+                  <li key={l.id}>
+                    {labelOf(l.a)} – {labelOf(l.b)} <StatusBadge tone={l.health.tone}>{l.health.word}</StatusBadge>
+                  </li>
+                ))}
+              </ul>
+              <p className="field-hint">Data already copied stays where it is. Peerdesk cannot cut one link alone; subscriptions stop data on a link without removing anyone.</p>
+            </ConfirmDialog>
+          );
+        })()}
       {loggingInMembers && membersToLogIn.length > 0 && (
         <MembersLoginDialog
           viewId={profile.id}

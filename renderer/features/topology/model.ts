@@ -5,7 +5,9 @@
  * Pure functions over a Snapshot, so the rules are testable without a browser.
  */
 import type { MemberSystemSummary } from '../../api/operations/cluster-network.ts';
-import type { ClusterConnection, ClusterStatusResponse, DatabaseSocket } from '../../api/operations/cluster-status.ts';
+import { socketLagMs, type ClusterConnection, type ClusterStatusResponse, type DatabaseSocket } from '../../api/operations/cluster-status.ts';
+
+export { socketLagMs };
 import type { OpsClient } from '../../api/ops-client.ts';
 import type { Tone } from '../../components/StatusBadge.tsx';
 import { flowOf, policyOn, SYSTEM_DATABASE } from '../subscriptions/model.ts';
@@ -150,25 +152,6 @@ export function linkHealth(views: readonly LinkView[], otherSideRead: boolean): 
   }
   if (up < total) return { kind: 'partial', word: `partial (${up} of ${total} databases)`, tone: 'warn', up, total };
   return { kind: 'connected', word: 'connected', tone: 'ok', up, total };
-}
-
-/**
- * A socket's replication lag: lag_ms (Peerdesk), else how long before it was received the last
- * received transaction was written (HarperDB 4.7: lastReceivedLocalTime - lastReceivedRemoteTime).
- */
-export function socketLagMs(s: Pick<DatabaseSocket, 'lag_ms' | 'lastReceivedRemoteTime' | 'lastReceivedLocalTime'>): number | null {
-  if (typeof s.lag_ms === 'number' && Number.isFinite(s.lag_ms)) return s.lag_ms;
-  const remote = timeOf(s.lastReceivedRemoteTime);
-  const local = timeOf(s.lastReceivedLocalTime);
-  if (remote === null || local === null) return null;
-  return Math.max(0, local - remote);
-}
-
-function timeOf(value: unknown): number | null {
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
-  if (typeof value !== 'string' || !value) return null;
-  const ms = Date.parse(value);
-  return Number.isFinite(ms) ? ms : null;
 }
 
 /** A link counted in the summary: not a one-sided link that carries nothing (a dead leftover). */
