@@ -503,11 +503,10 @@ function ClusterWorkspace({ client, profile }: { client: OpsClient; profile: Con
               Log in to all members
             </button>
           )}
-          {mode === 'graph' && (
-            <button type="button" className="button-secondary" onClick={runAutoLayout} disabled={views.length === 0}>
-              Auto layout
-            </button>
-          )}
+          {/* Always there (disabled in the matrix), so the toolbar does not jump between Graph and Matrix. */}
+          <button type="button" className="button-secondary" onClick={runAutoLayout} disabled={mode !== 'graph' || views.length === 0} title={mode === 'graph' ? undefined : 'Lays out the graph'}>
+            Auto layout
+          </button>
           <RefreshControl intervalMs={intervalMs} onIntervalChange={setIntervalMs} onRefreshNow={() => void refresh()} isFetching={isFetching} updatedAt={dataUpdatedAt} />
         </div>
       </div>
