@@ -28,7 +28,7 @@ import { SubscriptionsEditor, type LinkEnd } from '../subscriptions/Subscription
 import { AddNodeDialog } from './AddNodeDialog.tsx';
 import { ConnectDialog } from './ConnectDialog.tsx';
 import { crawl } from './crawl.ts';
-import { memberClient, useMemberSessionsVersion } from './member-sessions.ts';
+import { forgetMember, memberClient, useMemberSessionsVersion } from './member-sessions.ts';
 import { MembersLoginDialog } from './MembersLoginDialog.tsx';
 import { autoLayout, loadLayout, placeNodes, saveLayout, type ViewLayout, type XY } from './layout.ts';
 import { LinkPanel } from './LinkPanel.tsx';
@@ -426,6 +426,8 @@ function ClusterWorkspace({ client, profile }: { client: OpsClient; profile: Con
         }}
         onLogIn={() => setAdding({ url: m.reading?.opsUrl || m.reading?.suggestedUrl || (m.profileId ? profileById.get(m.profileId)?.url : undefined) || profile.url || location.origin })}
         onConfirmUrl={(url) => {
+          // A new URL drops the session held for the old one: a login goes only where it was typed.
+          if (layout.memberUrls[m.id] !== url) forgetMember(profile.id, m.id);
           setLayout((current) => ({ ...current, memberUrls: { ...current.memberUrls, [m.id]: url } }));
           setAnnouncement(`Operations API URL of ${m.id} confirmed: ${url}.`);
         }}

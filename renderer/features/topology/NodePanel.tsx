@@ -45,7 +45,7 @@ function accessText(member: Member, savedName: string | null): string {
 }
 
 /** The member URL the user confirms before anything is sent there; pre-filled with a guess. */
-function ConfirmUrl({ initial, onConfirm }: { initial: string; onConfirm: (url: string) => void }) {
+function ConfirmUrl({ initial, hint, onConfirm }: { initial: string; hint: string; onConfirm: (url: string) => void }) {
   const [url, setUrl] = useState(initial);
   const problem = urlProblem(url.trim());
   return (
@@ -60,7 +60,7 @@ function ConfirmUrl({ initial, onConfirm }: { initial: string; onConfirm: (url: 
       <label className="field">
         <span>Operations API URL</span>
         <input value={url} onChange={(e) => setUrl(e.target.value)} inputMode="url" spellCheck={false} aria-invalid={!!problem} />
-        {problem ? <span className="field-error">{problem}</span> : <span className="field-hint">Guessed from its replication URL; nothing is sent there until you confirm it.</span>}
+        {problem ? <span className="field-error">{problem}</span> : <span className="field-hint">{hint}</span>}
       </label>
       <div className="row wrap">
         <button type="submit" disabled={!!problem}>
@@ -117,7 +117,8 @@ export function NodePanel({ member, label, links, savedName, removable, labelOf,
         <>
           {reading?.note && <p className="notice notice-warn small">{reading.note}</p>}
           <ErrorNotice error={reading?.error ?? null} testId="node-error" />
-          {reading?.access === 'unconfirmed' && <ConfirmUrl initial={reading.suggestedUrl ?? ''} onConfirm={onConfirmUrl} />}
+          {reading?.access === 'unconfirmed' && <ConfirmUrl initial={reading.suggestedUrl ?? ''} hint="Guessed from its replication URL; nothing is sent there until you confirm it." onConfirm={onConfirmUrl} />}
+          {reading?.access === 'member' && <ConfirmUrl key={reading.opsUrl} initial={reading.opsUrl} hint="The URL you confirmed; change it if another node answers there." onConfirm={onConfirmUrl} />}
           {reading?.access !== 'unconfirmed' && reading?.access !== 'network' && (
             <div className="row wrap">
               <button type="button" onClick={onLogIn}>
