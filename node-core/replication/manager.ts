@@ -509,7 +509,7 @@ export class ReplicationManager {
   async #ensureSelfRecord(): Promise<void> {
     const self = this.membership.node(this.services.nodeName);
     const ca = this.certificates?.ownAuthority()?.certificate ?? null;
-    if (self?.url === this.url && (self?.ca ?? null) === ca) return;
+    if (self?.url === this.url && (self?.ca ?? null) === ca && self?.ca_info !== undefined && self?.replicates !== undefined) return;
     await this.membership.upsertNode({ name: this.services.nodeName, url: this.url, ca }, null);
   }
 }
