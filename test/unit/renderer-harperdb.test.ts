@@ -21,6 +21,7 @@ import type { ConnectionProfile } from '../../renderer/features/connections/mode
 import { browseRecords, isEmptyConditionsRefusal, valueFormOf } from '../../renderer/features/tables/browse-form.ts';
 import { buildRequest, initialQueryState } from '../../renderer/features/tables/query-state.ts';
 import { crawl, OtherNodeAnswered } from '../../renderer/features/topology/crawl.ts';
+import { parseNodeRow } from '../../renderer/features/topology/hdb-nodes.ts';
 import { buildTopology, isLiveLink, matrixCell, socketLagMs } from '../../renderer/features/topology/model.ts';
 
 function fixture<T>(name: string): { source: string; response: T } & Record<string, unknown> {
@@ -158,4 +159,14 @@ test('a HarperDB cluster (no cluster_network): members are not asked until their
   assert.ok(reported?.error instanceof OtherNodeAnswered, 'reported, not silently dropped');
   assert.match((reported.error as Error).message, /answered as node “server-1\.domain\.com”, not “server-2\.domain\.com”/);
   assert.ok(wrong.sent.every((r) => r.headers.Authorization === 'Bearer tok-2'), "the member is asked with its own login, never this connection's");
+});
+
+test("hdb_nodes rows: HarperDB's subscriptions array (add_node's documented shape) is the reading node's; Peerdesk's subscriptions_by_node keeps each setter's", () => {
+  // The subscription objects of docs/developers/operations-api/clustering.md (Add Node / Update Node).
+  const documented = [{ database: 'dev', table: 'my-table', subscribe: true, publish: true }];
+  const harperdb = parseNodeRow({ name: 'server-two', url: 'wss://server-two:9933', replicates: true, subscriptions: documented, ca_info: { subject: 'CN=x' } }, 'server-one');
+  assert.deepEqual(harperdb?.subscriptions, { 'server-one': documented });
+  assert.deepEqual(harperdb?.extra, { replicates: true, ca_info: { subject: 'CN=x' } });
+  const peerdesk = parseNodeRow({ name: 'b', url: null, subscriptions: documented, subscriptions_by_node: { a: documented, c: [] } }, 'a');
+  assert.deepEqual(peerdesk?.subscriptions, { a: documented, c: [] });
 });
