@@ -169,7 +169,7 @@ function ClusterWorkspace({ client, profile }: { client: OpsClient; profile: Con
   const memberUrls = layout.memberUrls;
   const confirmed = useMemo(
     () => new Map(Object.entries(memberUrls).map(([name, url]) => [name, { url, client: memberClient(profile.id, name) }])),
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // memberSessions is the store's version: a new member login makes a new map.
     [memberUrls, memberSessions, profile.id],
   );
   const confirmedKey = Object.entries(memberUrls).map(([n, u]) => `${n}=${u}`).join(',');
