@@ -4,7 +4,8 @@
  * to one node shows 3 members and 3 healthy links and nothing "not reachable", because the node
  * answers for its members (cluster_network). Then a node is removed from the cluster (the dialog
  * names every link it cuts) and re-added by dragging onto a member: the dead one-sided links it
- * leaves behind are not counted and do not block the drag. Skipped, with the reason, when
+ * leaves behind are not counted and do not block the drag. A member that stops answering is
+ * shown as not reachable with why and how old its last answer is. Skipped, with the reason, when
  * dist/renderer is not built.
  */
 import assert from 'node:assert/strict';
@@ -44,6 +45,22 @@ async function waitForHealth(x: NodeProcess, y: NodeProcess, expected: RegExp): 
     ([testId, source]) => new RegExp(source).test(document.querySelector(`[data-testid="${testId}"]`)?.getAttribute('data-health') ?? ''),
     [linkTestId(x, y), expected.source] as const,
     { timeout: LINK_TIMEOUT_MS },
+  );
+}
+
+/** Where an element is once it stays put between two reads (the canvas may still be fitting the view). */
+async function settledBox(testId: string): Promise<{ x: number; y: number; width: number; height: number }> {
+  let last: { x: number; y: number } | null = null;
+  return waitFor(
+    `${testId} to stay put`,
+    async () => {
+      const box = await page.getByTestId(testId).boundingBox();
+      const still = box && last && Math.abs(box.x - last.x) < 0.5 && Math.abs(box.y - last.y) < 0.5;
+      last = box;
+      return still ? box : null;
+    },
+    5_000,
+    250,
   );
 }
 
@@ -122,12 +139,15 @@ test('the whole cluster from one login; remove a node and re-add it by drag', { 
   });
 
   await step('drag C onto A: no stale link in the way; C rejoins and the mesh is whole again', async () => {
-    const source = (await page.getByTestId(`handle-${c.host}`).boundingBox())!;
-    const target = (await page.getByTestId(`handle-${a.host}`).boundingBox())!;
+    const source = await settledBox(`handle-${c.host}`);
+    const target = await settledBox(`handle-${a.host}`);
     await page.mouse.move(source.x + source.width / 2, source.y + source.height / 2);
     await page.mouse.down();
-    await page.mouse.move(source.x + 40, source.y + 30, { steps: 4 });
+    // First towards the target: near the canvas edge a connection drag pans the canvas.
+    await page.mouse.move(source.x - 40, source.y + 20, { steps: 4 });
     await page.mouse.move(target.x + target.width / 2, target.y + target.height / 2, { steps: 12 });
+    // The canvas takes A as a valid end for the new link: the dead one-sided link is not in the way.
+    await page.locator(`[data-testid="handle-${a.host}"].connectingto.valid`).waitFor();
     await page.mouse.up();
     const dialog = page.getByTestId('connect-dialog');
     await dialog.waitFor();
@@ -138,5 +158,20 @@ test('the whole cluster from one login; remove a node and re-add it by drag', { 
     for (const [x, y] of [[a, b], [b, c], [a, c]] as const) await waitForHealth(x, y, /^connected$/);
     await page.getByTestId('cluster-summary').filter({ hasText: /^3 nodes · 3 links$/ }).waitFor({ timeout: LINK_TIMEOUT_MS });
     await shoot(page, 'cluster-one-login-03-rejoined');
+  });
+
+  await step('a member that stops answering is shown as not reachable, with why and the age of its last answer', async () => {
+    await page.getByTestId('connection-Node C').hover();
+    await page.getByRole('button', { name: 'Remove Node C', exact: true }).click();
+    await page.getByTestId('confirm-dialog').getByRole('button', { name: 'Remove connection' }).click();
+    await b.stop();
+    const member = page.getByTestId(`member-${b.host}`);
+    await member.getByText('not reachable').waitFor({ timeout: LINK_TIMEOUT_MS });
+    await member.click();
+    const error = page.getByTestId('node-panel').getByTestId('node-error');
+    const text = await error.innerText();
+    assert.match(text, new RegExp(`^${a.host.replaceAll('.', '\\.')} could not reach it over its replication links \\((unreachable|timeout|error)`));
+    assert.match(text, /; (last answer \d+ s ago|no answer yet)\.$/);
+    await shoot(page, 'cluster-one-login-04-member-down');
   });
 });

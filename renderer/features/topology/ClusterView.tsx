@@ -482,7 +482,7 @@ function ClusterWorkspace({ client, profile }: { client: OpsClient; profile: Con
         <div>
           <h3>Cluster</h3>
           {topology && (
-            <span className="muted small" data-testid="cluster-summary">
+            <span className="muted small" data-testid="cluster-summary" title={`${views.length} nodes · ${liveLinks} links${unreachable > 0 ? ` · ${unreachable} not reachable` : ''}`}>
               {views.length} node{views.length === 1 ? '' : 's'} · {liveLinks} link{liveLinks === 1 ? '' : 's'}
               {unreachable > 0 ? ` · ${unreachable} not reachable` : ''}
             </span>

@@ -318,15 +318,20 @@ export function TopologyGraph({ members, links, pending, positions, selection, f
     if (allowed.length) setNodes((current) => applyNodeChanges(allowed, current));
   }, []);
 
-  // Fit the view once the nodes of a new set (or a new layout) have been measured.
+  // Fit the view once the nodes have been measured: on a new layout, or when a node never shown
+  // before appears. A node that drops out and comes back between refreshes does not move the
+  // canvas under the user's pointer.
   const initialized = useNodesInitialized();
-  const fitted = useRef('');
-  const fitSignature = `${fitKey}#${members.map((m) => m.member.id).join(',')}`;
+  const fitted = useRef({ key: '', seen: new Set<string>() });
+  const shownIds = members.map((m) => m.member.id);
+  const unseen = fitted.current.key !== fitKey || shownIds.some((id) => !fitted.current.seen.has(id));
+  const fitSignature = `${fitKey}#${shownIds.join(',')}`;
   useEffect(() => {
-    if (!initialized || nodes.length === 0 || fitted.current === fitSignature) return;
-    fitted.current = fitSignature;
+    if (!initialized || nodes.length === 0 || !unseen) return;
+    fitted.current = { key: fitKey, seen: new Set([...(fitted.current.key === fitKey ? fitted.current.seen : []), ...shownIds]) };
     void fitView({ padding: 0.25, maxZoom: 1.1, minZoom: FIT_MIN_ZOOM });
-  }, [initialized, nodes.length, fitSignature, fitView]);
+    // fitSignature stands for shownIds.
+  }, [initialized, nodes.length, fitSignature, fitView, unseen, fitKey]);
 
   return (
     <SelectContext.Provider value={onSelect}>

@@ -9,6 +9,7 @@
  * reading carries a guessed URL (the replication URL's host, this connection's port) for the
  * user to confirm. A node that cannot be read is a reading with why, never a failure of the view.
  */
+import { NodeFactError } from '../../api/errors.ts';
 import { clusterNetwork, type ClusterNetworkMember } from '../../api/operations/cluster-network.ts';
 import type { ClusterStatusResponse } from '../../api/operations/cluster-status.ts';
 import { OpsClient } from '../../api/ops-client.ts';
@@ -66,7 +67,7 @@ export function derivedOpsUrl(currentUrl: string, host: string): string | null {
 }
 
 /** A node at a URL answered with another node's name. */
-export class OtherNodeAnswered extends Error {
+export class OtherNodeAnswered extends NodeFactError {
   constructor(
     readonly url: string,
     readonly expected: string,
@@ -78,13 +79,13 @@ export class OtherNodeAnswered extends Error {
 }
 
 /** The reason cluster_network gave for a member it could not read. */
-export class MemberNotAnswering extends Error {
+export class MemberNotAnswering extends NodeFactError {
   constructor(
     readonly member: ClusterNetworkMember,
     readonly reporter: string,
   ) {
     const age = member.age_ms !== null ? `; last answer ${Math.round(member.age_ms / 1000)} s ago` : '; no answer yet';
-    super(`${reporter} could not reach it over replication (${member.status}${member.error ? `: ${member.error}` : ''})${age}.`);
+    super(`${reporter} could not reach it over its replication links (${member.status}${member.error ? `: ${member.error}` : ''})${age}.`);
     this.name = 'MemberNotAnswering';
   }
 }
