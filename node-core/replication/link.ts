@@ -25,7 +25,7 @@ import {
   type TableDigest,
   type TableSchema,
 } from './protocol.ts';
-import type { NetworkMessage } from './network-messages.ts';
+import { NETWORK_FEATURE, type NetworkMessage } from './network-messages.ts';
 import { tableDigest } from './verify.ts';
 
 /** Frames sent but not yet acknowledged before the publisher waits. */
@@ -242,6 +242,11 @@ export class Link {
     }
   }
 
+  /** Whether the peer said it understands `feature` (a peer of an older version understands none). */
+  peerHas(feature: string): boolean {
+    return this.#peerHello?.features?.includes(feature) ?? false;
+  }
+
   /** Send a cluster_network message to the peer (dropped when the socket is not open). */
   sendNetwork(message: NetworkMessage): void {
     this.#send(message);
@@ -288,6 +293,7 @@ export class Link {
         (t): TableSchema => ({ name: t.name, primaryKey: t.primaryKey, attributes: [...t.definition.attributes], replicate: t.definition.replicate }),
       ),
       ca: this.env.authority(),
+      features: [NETWORK_FEATURE],
     };
     if (this.signing && this.direction === 'outbound') hello.csr = this.signing.csr;
     this.#send(hello);

@@ -25,6 +25,7 @@ export function networkHost(manager: ReplicationManager, services: NodeServices)
     clusterStatus: () => clusterStatus(manager, services.nodeName, manager.url),
     system: () => systemSummary(services.nodeName, PEERDESK_VERSION, services.startedAt, cpu),
     whyNotLinked: (peer) => {
+      if (manager.links().some((l) => l.peer === peer && l.state === 'open')) return 'it is linked but runs a version that does not answer cluster_network';
       const url = manager.membership.peers().get(peer)?.url ?? null;
       const dial = manager.dialState(peer, SYSTEM_DATABASE);
       return dial?.lastError ?? (url ? 'not connected yet' : 'no URL for this node: it must connect to this one');

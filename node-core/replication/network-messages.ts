@@ -10,6 +10,9 @@ export const MAX_RELAY_TARGETS = 1_000;
 /** Answers one status-result may carry (the peer's own plus the ones it relayed). */
 export const MAX_ANSWERS = MAX_RELAY_TARGETS + 1;
 
+/** What a node lists in its hello `features` when it answers status requests (older nodes would close the link on one). */
+export const NETWORK_FEATURE = 'status';
+
 export const MEMBER_STATUSES = ['ok', 'unreachable', 'timeout', 'error'] as const;
 export type MemberStatus = (typeof MEMBER_STATUSES)[number];
 

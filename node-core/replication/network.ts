@@ -8,7 +8,7 @@
  */
 import os from 'node:os';
 import type { Link } from './link.ts';
-import type { MemberStatus, NetworkMessage, StatusRequestMessage, StatusResultMessage, WireAnswer } from './network-messages.ts';
+import { NETWORK_FEATURE, type MemberStatus, type NetworkMessage, type StatusRequestMessage, type StatusResultMessage, type WireAnswer } from './network-messages.ts';
 
 /** A round of questions is reused for this long: polling more often asks nobody anything. */
 export const NETWORK_CACHE_MS = 2_000;
@@ -106,7 +106,9 @@ export class ClusterNetwork {
 
   /** The cluster_network response: every member, fresh or at most NETWORK_CACHE_MS old. */
   async report(timeoutMs: number): Promise<NetworkReport> {
-    if (Date.now() - this.#roundAt >= NETWORK_CACHE_MS) {
+    // A member added since the last round is asked now, not reported as never asked.
+    const unasked = this.host.members().some((m) => m.name !== this.host.nodeName && !this.#outcomes.has(m.name));
+    if (unasked || Date.now() - this.#roundAt >= NETWORK_CACHE_MS) {
       this.#round ??= this.#askAll(timeoutMs).finally(() => {
         this.#roundAt = Date.now();
         this.#round = null;
@@ -114,12 +116,18 @@ export class ClusterNetwork {
       await this.#round;
     }
     const now = Date.now();
-    const self = this.#ownAnswer();
+    const self = this.host.nodeName;
+    const own = this.#ownAnswer();
+    // This node first, then the others by name.
     const members = this.host
       .members()
-      .sort((a, b) => Number(b.name === this.host.nodeName) - Number(a.name === this.host.nodeName) || a.name.localeCompare(b.name))
-      .map(({ name, url }) => (name === this.host.nodeName ? memberReport(name, url, { status: 'ok' }, self, now) : memberReport(name, url, this.#outcomes.get(name) ?? { status: 'unreachable', error: 'not asked yet' }, this.#known.get(name), now)));
-    return { type: 'cluster-network', node_name: this.host.nodeName, members };
+      .sort((a, b) => Number(b.name === self) - Number(a.name === self) || a.name.localeCompare(b.name))
+      .map(({ name, url }) => {
+        if (name === self) return memberReport(name, url, { status: 'ok' }, own, now);
+        const outcome = this.#outcomes.get(name) ?? { status: 'unreachable', error: 'not asked yet' };
+        return memberReport(name, url, outcome, this.#known.get(name), now);
+      });
+    return { type: 'cluster-network', node_name: self, members };
   }
 
   /** A status request or answer arrived on `link`. */
@@ -171,6 +179,8 @@ export class ClusterNetwork {
       outcomes.set(name, { status: 'unreachable', error: why.join('; ') });
     }
     this.#outcomes = outcomes;
+    // Forget the answers of members that are gone.
+    for (const name of this.#known.keys()) if (!others.some((m) => m.name === name)) this.#known.delete(name);
   }
 
   /** Keep a member's answer (ok ones are remembered with their age) and say how it went. */
@@ -215,9 +225,13 @@ export class ClusterNetwork {
     });
   }
 
-  /** An open link to `peer`, the system database's first (every member has that one). */
+  /**
+   * An open link to `peer` that may carry status requests, the system database's first (every
+   * member has that one). A peer whose hello did not list NETWORK_FEATURE (an older version)
+   * is not asked: it would close the link on a message it does not know.
+   */
   #linkTo(peer: string): Link | undefined {
-    const open = this.host.links().filter((l) => l.peer === peer && l.state === 'open');
+    const open = this.host.links().filter((l) => l.peer === peer && l.state === 'open' && l.peerHas(NETWORK_FEATURE));
     return open.find((l) => l.database.name === 'system') ?? open[0];
   }
 

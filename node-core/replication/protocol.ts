@@ -62,6 +62,8 @@ export const helloSchema = z.object({
   ca: z.string().max(64 * 1024).nullable().optional(),
   /** add_node over wss with credentials: a certificate signing request for the receiver's CA */
   csr: z.string().max(64 * 1024).optional(),
+  /** optional messages the sender understands (e.g. 'status' for cluster_network); older nodes send none */
+  features: z.array(z.string().max(64)).max(64).optional(),
 });
 export type Hello = z.infer<typeof helloSchema>;
 

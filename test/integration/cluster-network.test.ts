@@ -100,7 +100,26 @@ describe('cluster_network on a 3-node mesh', () => {
     assert.equal(response.status, 403, JSON.stringify(response.body));
   });
 
-  test('a stopped member is reported unreachable, with why and the age of its last answer', async () => {
+  test('a member that does not answer in time is reported as a timeout, the others still ok', async () => {
+    const [a, , c] = cluster.nodes as [NodeProcess, NodeProcess, NodeProcess];
+    c.pause();
+    try {
+      // Polling inside the cache window returns the last round; the next round finds C silent.
+      const network = await waitFor('C reported as a timeout', async () => {
+        const answer = await a.ok<Network>({ operation: 'cluster_network', timeout: 500 });
+        return answer.members.find((m) => m.node_name === c.host)?.status === 'timeout' ? answer : undefined;
+      }, 20_000, 200);
+      const silent = network.members.find((m) => m.node_name === c.host)!;
+      assert.match(silent.error ?? '', /did not answer within 500 ms/);
+      assert.equal(typeof silent.age_ms, 'number', 'the age of the last answer C gave');
+      for (const member of network.members.filter((m) => m.node_name !== c.host)) assert.equal(member.status, 'ok', JSON.stringify(member));
+    } finally {
+      c.resume();
+    }
+    await waitFor('C answers again', async () => (await a.ok<Network>({ operation: 'cluster_network' })).members.every((m) => m.status === 'ok'), 20_000, 200);
+  });
+
+  test('a stopped member is reported unreachable, with why and the age of its last answer', async (t) => {
     const [a, , c] = cluster.nodes as [NodeProcess, NodeProcess, NodeProcess];
     const before = await a.ok<Network>({ operation: 'cluster_network' });
     assert.equal(before.members.find((m) => m.node_name === c.host)?.status, 'ok');
@@ -110,6 +129,7 @@ describe('cluster_network on a 3-node mesh', () => {
       return answer.members.find((m) => m.node_name === c.host)?.status === 'unreachable' ? answer : undefined;
     }, 20_000, 200);
     const gone = network.members.find((m) => m.node_name === c.host)!;
+    t.diagnostic(`unreachable: ${gone.error}; age_ms ${gone.age_ms}`);
     assert.match(gone.error ?? '', new RegExp(`no open replication link from '${a.host.replace(/\./g, '\\.')}'`));
     assert.match(gone.error ?? '', /via '/, 'the other member was asked too, and said why');
     assert.equal(gone.cluster_status, undefined);

@@ -1,8 +1,8 @@
 /**
  * system.hdb_nodes as the views use it: one record per node of the cluster (it replicates, so
- * every member holds every record), read with search_by_value. Peerdesk keeps subscriptions
- * keyed by the node that set them in `subscriptions_by_node` (older rows: in `subscriptions`);
- * a HarperDB 4 `subscriptions` array is taken as set by the node it was read from. The CA certificate is kept aside so no view shows a PEM by accident.
+ * every member holds every record), read with search_by_value. Peerdesk keeps each setter's
+ * subscriptions in `subscriptions_by_node` (older Peerdesk rows: a map in `subscriptions`); a
+ * HarperDB 4 `subscriptions` array alone is taken as set by the node it was read from. The CA certificate is kept aside so no view shows a PEM by accident.
  */
 import type { OpsClient } from '../../api/ops-client.ts';
 import type { NodeSubscription } from '../../api/operations/update-node.ts';
