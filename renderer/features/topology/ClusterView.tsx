@@ -1,11 +1,13 @@
 /**
- * The cluster view: the members reachable from this connection as a graph (or, for large
- * clusters, a latency matrix), with drag-to-connect (add_node on the source), link health,
- * disconnect (remove_node, confirmed; typed on production), the subscription editor, "Add node
- * by URL", the desktop app's local node, and a side panel for the selected node or link.
+ * The cluster view: the members of this connection's cluster as a graph (or, for large
+ * clusters, a latency matrix), read from one login (crawl.ts: cluster_network, or member URLs
+ * the user confirmed), with drag-to-connect (add_node on the source; a dead or one-sided link is
+ * repaired the same way), link health, "Remove node from cluster" (remove_node, naming every
+ * link it cuts; typed on production), the subscription editor, "Add node by URL", "Log in to
+ * all members", the desktop app's local node, and a side panel for the selected node or link.
  * Refreshes through the shared auto-refresh control, and every second while a link is being
- * made. Keyboard: arrow keys move the selection between nodes, Delete disconnects the selected
- * link (after confirming), Escape clears the selection.
+ * made or a change settles. Keyboard: arrow keys move the selection between nodes, Delete asks
+ * to remove the selected link's far node (after confirming), Escape clears the selection.
  */
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
@@ -461,8 +463,9 @@ function ClusterWorkspace({ client, profile }: { client: OpsClient; profile: Con
         <h3 id="cluster-help-title">Working with the cluster</h3>
         <ul className="help-list small">
           <li>Drag from a node's handle (the dot on its right edge) to another node to connect them.</li>
-          <li>Select a link for its databases, errors, subscriptions and Disconnect; a node for its hdb_nodes record.</li>
-          <li>Keyboard: focus the graph, then arrow keys move between nodes; Delete disconnects the selected link; Escape clears.</li>
+          <li>Select a link for its databases, errors, subscriptions and Remove node from cluster; a node for its hdb_nodes record.</li>
+          <li>Keyboard: focus the graph, then arrow keys move between nodes; Delete asks to remove the selected link's far node from the cluster; Escape clears.</li>
+          <li>A one-sided or dead link does not block a new one: drag between the two nodes again to repair it.</li>
         </ul>
         <h4>Link health</h4>
         <HealthLegend />
@@ -521,7 +524,7 @@ function ClusterWorkspace({ client, profile }: { client: OpsClient; profile: Con
             className={`cluster-canvas ${mode}`}
             tabIndex={mode === 'graph' ? 0 : -1}
             role={mode === 'graph' ? 'group' : undefined}
-            aria-label={mode === 'graph' ? 'Cluster graph. Arrow keys move the selection between nodes; Delete disconnects the selected link.' : undefined}
+            aria-label={mode === 'graph' ? 'Cluster graph. Arrow keys move the selection between nodes; Delete asks to remove the selected link\'s far node from the cluster.' : undefined}
             data-testid="cluster-canvas"
           >
             {mode === 'graph' ? (
