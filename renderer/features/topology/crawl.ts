@@ -107,6 +107,18 @@ function blank(id: string, base: Base, extra: Partial<NodeReading> = {}): NodeRe
   return { id, name: id.startsWith('conn:') ? null : id, ...base, status: null, rows: null, error: null, note: null, ageMs: null, system: null, suggestedUrl: null, ...extra };
 }
 
+/** A member as the connected node reported it; a saved connection for it (if any) acts on it. */
+function networkReading(member: ClusterNetworkMember, reporter: string, opsUrl: string, match: SavedConnection | undefined): NodeReading {
+  const base: Base = { access: 'network', profileId: match?.profile.id ?? null, opsUrl, client: match?.client ?? null };
+  const status = member.status === 'ok' && member.cluster_status && Array.isArray(member.cluster_status.connections) ? member.cluster_status : null;
+  return blank(member.node_name, base, {
+    status,
+    ageMs: member.age_ms,
+    system: member.system ?? null,
+    ...(status ? {} : { error: new MemberNotAnswering(member, reporter) }),
+  });
+}
+
 export async function crawl(input: CrawlInput): Promise<Snapshot> {
   const { current, saved, extras, confirmed, signal } = input;
   const readings = new Map<string, NodeReading>();
@@ -155,17 +167,7 @@ export async function crawl(input: CrawlInput): Promise<Snapshot> {
   if (network) {
     for (const member of network.members) {
       if (member.node_name === currentId || readings.has(member.node_name)) continue;
-      const match = savedFor(member.node_name, hostOfUrl(member.url));
-      const base: Base = { access: 'network', profileId: match?.profile.id ?? null, opsUrl: current.profile.url, client: match?.client ?? null };
-      const status = member.status === 'ok' && member.cluster_status && Array.isArray(member.cluster_status.connections) ? member.cluster_status : null;
-      record(
-        blank(member.node_name, base, {
-          status,
-          ageMs: member.age_ms,
-          system: member.system ?? null,
-          ...(status ? {} : { error: new MemberNotAnswering(member, currentId) }),
-        }),
-      );
+      record(networkReading(member, currentId, current.profile.url, savedFor(member.node_name, hostOfUrl(member.url))));
     }
     return { currentId, readings: [...readings.values()], at: Date.now(), source: 'cluster_network' };
   }
