@@ -7,7 +7,7 @@
 import crypto from 'node:crypto';
 import type http from 'node:http';
 import type { WebSocket } from 'ws';
-import { bindHost, isLoopbackIp } from '../config/index.ts';
+import { bindHost, isLoopbackIp, replicationOnOpsPort, replicationPorts } from '../config/index.ts';
 import { OpError } from '../errors.ts';
 import type { NodeServices } from '../services.ts';
 import type { Database } from '../storage/database.ts';
@@ -15,12 +15,18 @@ import { SYSTEM_DATABASE } from '../system/tables.ts';
 import { SYNCED_KEY } from './apply.ts';
 import { Link, linkKey, type LinkEnvironment } from './link.ts';
 import { Membership, NODES_TABLE, type Peer } from './membership.ts';
-import { CloseCode, decode, ProtocolError, type Hello } from './protocol.ts';
+import { acceptInbound, type PendingFrames } from './acceptance.ts';
+import { RefusalError } from './close-reason.ts';
+import { MAX_SAFE_BODY_BYTES } from './frames.ts';
+import { CloseCode, ProtocolError, type Hello } from './protocol.ts';
 import { normalizeSerial, peerCertificateSerial, SecureTransport, type TlsMaterial } from './secure-transport.ts';
-import { HANDSHAKE_TIMEOUT_MS, InsecureTransport, type Listener, type ReplicationTransport } from './transport.ts';
+import { InsecureTransport, upgradeEndpoint, type Listener, type ReplicationTransport } from './transport.ts';
+import type { Duplex } from 'node:stream';
 import { caName, type CertificateStore } from '../security/certificates.ts';
 import { certificateDetails, createSigningRequest, signRequest } from '../security/pki.ts';
 import type { Admission } from './link.ts';
+import { networkHost } from './network-host.ts';
+import { ClusterNetwork } from './network.ts';
 
 export const BACKOFF_BASE_MS = 200;
 export const BACKOFF_CAP_MS = 30_000;
@@ -29,6 +35,16 @@ export const REFUSED_MIN_BACKOFF_MS = 1_000;
 /** A link that stayed open this long resets its peer's backoff. */
 const STABLE_LINK_MS = 5_000;
 const JOIN_TIMEOUT_MS = 15_000;
+
+/** The operations API listeners replication is served on when it has no port of its own. */
+export interface OpsListeners {
+  port: number;
+  securePort: number | null;
+  /** route the ops listeners' WebSocket upgrades to replication */
+  attach(handler: (request: http.IncomingMessage, socket: Duplex, head: Buffer, secure: boolean) => void): void;
+  /** re-read the HTTPS listener's certificate and trusted CAs (they changed) */
+  refreshTls(): void;
+}
 
 interface DialState {
   attempts: number;
@@ -39,6 +55,8 @@ interface DialState {
 
 export class ReplicationManager {
   readonly membership: Membership;
+  /** cluster_network: every member's status, gathered over the links */
+  readonly network: ClusterNetwork;
   readonly #links = new Map<string, Link>();
   readonly #dials = new Map<string, DialState>();
   readonly #copyClaims = new Map<string, Link>();
@@ -52,6 +70,7 @@ export class ReplicationManager {
   readonly #secure: SecureTransport | null;
   readonly #listeners: Listener[] = [];
   #stopped = false;
+  #opsTlsRefresh: (() => void) | null = null;
   #unsubscribers: Array<() => void> = [];
   #reconcileQueued = false;
 
@@ -63,7 +82,7 @@ export class ReplicationManager {
     private readonly certificates: CertificateStore | null,
   ) {
     const system = services.storage.requireDatabase(SYSTEM_DATABASE);
-    const { port, securePort } = services.config.replication;
+    const { port, securePort } = replicationPorts(services.config);
     // Peers known only by host name are assumed to listen like this node does.
     const secureByDefault = securePort !== null && certificates !== null;
     const defaultPort = (secureByDefault ? securePort : port) ?? 9925;
@@ -109,7 +128,9 @@ export class ReplicationManager {
         return services.storage.database(SYSTEM_DATABASE)?.getMeta<number>(JOIN_START_TIME_KEY) ?? null;
       },
       authority: () => certificates?.ownAuthority()?.certificate ?? null,
+      network: (link, message) => this.network.receive(link, message),
     };
+    this.network = new ClusterNetwork(networkHost(this, services));
   }
 
   /** What the TLS transport presents and trusts, read fresh for every connection. */
@@ -143,7 +164,54 @@ export class ReplicationManager {
     );
   }
 
-  async start(): Promise<void> {
+  /** Listen (on the replication ports, or with `ops` on the operations API listeners) and start linking. */
+  async start(ops?: OpsListeners): Promise<void> {
+    const maxBody = this.services.config.operationsApi.network.maxBodySize;
+    if (maxBody > MAX_SAFE_BODY_BYTES) {
+      // A record that large may not fit a replication frame alone (frames.ts).
+      this.services.logger.warn('operationsApi.network.maxBodySize is larger than a replication frame can carry for one record', { maxBodySize: maxBody, maxSafe: MAX_SAFE_BODY_BYTES });
+    }
+    if (replicationOnOpsPort(this.services.config) && ops) this.#serveOnOps(ops);
+    else await this.#listen();
+    if (this.url) await this.#ensureSelfRecord();
+    const system = this.services.storage.requireDatabase(SYSTEM_DATABASE);
+    this.#unsubscribers.push(
+      system.onTablesChanged((tables) => {
+        if (tables.includes(NODES_TABLE)) {
+          this.#refreshTls();
+          this.#closeRevoked();
+          this.reconcileSoon();
+        }
+      }),
+      this.services.storage.onDatabaseCreated(() => this.reconcileSoon()),
+    );
+    if (this.certificates) this.#unsubscribers.push(this.certificates.onChange(() => this.#refreshTls()));
+    this.reconcile();
+  }
+
+  #refreshTls(): void {
+    this.#secure?.refresh();
+    this.#opsTlsRefresh?.();
+  }
+
+  /** Replication on the ops listeners: ws upgrades on the HTTP port, wss on the HTTPS one. */
+  #serveOnOps(ops: OpsListeners): void {
+    const host = this.services.nodeName.includes(':') ? `[${this.services.nodeName}]` : this.services.nodeName;
+    const insecure = upgradeEndpoint(ops.port, (socket, request) => this.#accept(socket, request, this.#insecure));
+    const secureTransport = this.#secure;
+    const secure = secureTransport && ops.securePort !== null ? upgradeEndpoint(ops.securePort, (socket, request) => this.#accept(socket, request, secureTransport)) : null;
+    ops.attach((request, socket, head, overTls) => {
+      const endpoint = overTls ? secure : insecure;
+      if (endpoint && !this.#stopped) endpoint.handle(request, socket, head);
+      else socket.destroy();
+    });
+    this.#listeners.push(insecure, ...(secure ? [secure] : []));
+    this.#opsTlsRefresh = () => ops.refreshTls();
+    this.url = secure ? `wss://${host}:${secure.port}` : `ws://${host}:${insecure.port}`;
+  }
+
+  /** Listeners of replication's own on replication.port / replication.securePort. */
+  async #listen(): Promise<void> {
     const { port, securePort } = this.services.config.replication;
     const host = this.services.nodeName.includes(':') ? `[${this.services.nodeName}]` : this.services.nodeName;
     const bind = bindHost(this.services.config);
@@ -159,20 +227,6 @@ export class ReplicationManager {
       this.#listeners.push(listener);
       this.url = `wss://${host}:${listener.port}`;
     }
-    if (this.url) await this.#ensureSelfRecord();
-    const system = this.services.storage.requireDatabase(SYSTEM_DATABASE);
-    this.#unsubscribers.push(
-      system.onTablesChanged((tables) => {
-        if (tables.includes(NODES_TABLE)) {
-          this.#secure?.refresh();
-          this.#closeRevoked();
-          this.reconcileSoon();
-        }
-      }),
-      this.services.storage.onDatabaseCreated(() => this.reconcileSoon()),
-    );
-    if (this.certificates) this.#unsubscribers.push(this.certificates.onChange(() => this.#secure?.refresh()));
-    this.reconcile();
   }
 
   #transportFor(url: string): ReplicationTransport & { dial: SecureTransport['dial'] } {
@@ -291,16 +345,12 @@ export class ReplicationManager {
         link.close(CloseCode.normal, 'add_node timed out');
         reject(new OpError(504, `Node '${name}' at ${url} did not complete the handshake within ${JOIN_TIMEOUT_MS} ms`));
       }, JOIN_TIMEOUT_MS);
-      const poll = setInterval(() => {
-        if (link.state === 'open') {
-          clearTimeout(timer);
-          clearInterval(poll);
-          resolve();
-        }
-      }, 10);
+      link.onOpen(() => {
+        clearTimeout(timer);
+        resolve();
+      });
       link.onClosed(() => {
         clearTimeout(timer);
-        clearInterval(poll);
         const why = isCertificateError(link.errorCode)
           ? `did not present a certificate this node trusts: ${link.closeReason} (${link.errorCode}); for a first contact give 'authorization' with verify_tls: false, or add its CA with add_certificate`
           : `refused the connection: ${link.closeReason || 'closed'}`;
@@ -407,40 +457,37 @@ export class ReplicationManager {
 
   // ---- accepting ----
 
+  /**
+   * An inbound socket: its first frame must be a hello, which names the database (and so the
+   * link). Frames are collected from the first event on, synchronously, and handed to the link
+   * in order once it exists: a frame that arrived in the same read as the hello is checked like
+   * any other. Nothing here can throw out of the socket's events (acceptance.ts closes with a
+   * byte-safe reason).
+   */
   #accept(socket: WebSocket, request: http.IncomingMessage, transport: ReplicationTransport): void {
-    const timer = setTimeout(() => socket.close(CloseCode.protocolError, 'no hello within the handshake timeout'), HANDSHAKE_TIMEOUT_MS);
-    socket.once('message', (data: Buffer) => {
-      clearTimeout(timer);
-      void this.#acceptHello(socket, request, data, transport).catch((error: unknown) => {
-        const reason = error instanceof ProtocolError ? `protocol error: ${error.message}` : String((error as Error)?.message ?? error);
-        socket.close(error instanceof ProtocolError ? CloseCode.protocolError : CloseCode.refused, reason.slice(0, 120));
-      });
-    });
-    socket.on('error', () => undefined);
+    acceptInbound(socket, this.services.logger, (hello, frames) => this.#acceptHello(socket, request, hello, frames, transport));
   }
 
-  async #acceptHello(socket: WebSocket, request: http.IncomingMessage, data: Buffer, transport: ReplicationTransport): Promise<void> {
-    const hello = decode(data);
-    if (hello.t !== 'hello') throw new ProtocolError(`expected hello, got '${hello.t}'`);
-    if (this.#stopped) throw new Error('node is shutting down');
+  /** Resolves with the link for the hello's database, or throws why the peer is refused. */
+  async #acceptHello(socket: WebSocket, request: http.IncomingMessage, hello: Hello, frames: PendingFrames, transport: ReplicationTransport): Promise<void> {
+    if (this.#stopped) throw new RefusalError('node is shutting down');
     const credentialed = await this.#checkCredentials(request);
     let db = this.services.storage.database(hello.database);
     if (hello.database !== SYSTEM_DATABASE && !this.membership.replicates(hello.database)) {
-      throw new Error(`database '${hello.database}' is not replicated by node '${this.services.nodeName}'`);
+      throw new RefusalError(`database '${hello.database}' is not replicated by node '${this.services.nodeName}'`);
     }
     if (!db) {
       // A peer that will be refused must leave nothing behind: authenticate it before creating
       // the database it asks for (#admit checks again, with the link in hand).
       const refusal = credentialed ? null : await this.#refusal(hello, request, transport);
-      if (refusal) {
-        socket.close(CloseCode.refused, Buffer.from(refusal).subarray(0, 123).toString());
-        return;
-      }
+      if (refusal) throw new RefusalError(refusal);
+      if (!frames.open()) return;
       db = this.services.storage.createDatabase(hello.database);
     }
+    if (!frames.open()) return;
     const link = new Link(socket, db, 'inbound', this.#environment, hello.node, (l, h) => this.#admit(l, h, request, credentialed, transport));
     link.peerCertificateSerial = transport.scheme === 'wss' ? peerCertificateSerial(request.socket) : null;
-    link.deliver(data);
+    frames.handTo((data) => link.deliver(data));
   }
 
   /** undefined: no credentials presented; otherwise they were valid for a super_user. */
@@ -448,8 +495,8 @@ export class ReplicationManager {
     const header = request.headers.authorization;
     if (!header) return undefined;
     const user = await this.services.auth.authenticate(header, request.socket.remoteAddress ?? 'unknown').catch(() => undefined);
-    if (!user) throw new Error('Login failed: the credentials given to add_node were not accepted');
-    if (user.role !== 'super_user') throw new Error(`user '${user.username}' may not add nodes (needs super_user)`);
+    if (!user) throw new RefusalError('Login failed: the credentials given to add_node were not accepted');
+    if (user.role !== 'super_user') throw new RefusalError(`user '${user.username}' may not add nodes (needs super_user)`);
     return true;
   }
 
@@ -503,7 +550,7 @@ export class ReplicationManager {
   async #ensureSelfRecord(): Promise<void> {
     const self = this.membership.node(this.services.nodeName);
     const ca = this.certificates?.ownAuthority()?.certificate ?? null;
-    if (self?.url === this.url && (self?.ca ?? null) === ca) return;
+    if (self?.url === this.url && (self?.ca ?? null) === ca && self?.ca_info !== undefined && self?.replicates !== undefined) return;
     await this.membership.upsertNode({ name: this.services.nodeName, url: this.url, ca }, null);
   }
 }

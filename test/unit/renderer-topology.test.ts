@@ -30,6 +30,9 @@ function reading(name: string, connections: ClusterConnection[] | null, rows: No
     rows: connections ? rows : null,
     error: connections ? null : new Error('unreachable'),
     note: null,
+    ageMs: null,
+    system: null,
+    suggestedUrl: null,
   };
 }
 
@@ -168,6 +171,13 @@ describe('hdb_nodes records', () => {
     const parsed = parseNodeRow({ name: 'b', url: 'ws://b:9930', ca: '-----BEGIN CERTIFICATE-----', subscriptions: { a: [{ schema: 'data', table: 't', publish: true, subscribe: false }] }, shard: 2 }, 'a');
     assert.deepEqual(parsed?.subscriptions, { a: [{ database: 'data', table: 't', publish: true, subscribe: false }] });
     assert.deepEqual([parsed?.caPem?.slice(0, 5), parsed?.shard, Object.keys(parsed?.extra ?? {})], ['-----', 2, []]);
+  });
+
+  test('Peerdesk rows: each setter\'s list from subscriptions_by_node, not the HarperDB array beside it', () => {
+    const list = [{ database: 'dev', table: 'dog', publish: true, subscribe: false }];
+    const parsed = parseNodeRow({ name: 'b', subscriptions: list, subscriptions_by_node: { c: list } }, 'a');
+    assert.deepEqual(parsed?.subscriptions, { c: list });
+    assert.deepEqual(Object.keys(parsed?.extra ?? {}), []);
   });
 
   test('HarperDB 4 shape: a plain list is the subscriptions of the node it was read from', () => {
