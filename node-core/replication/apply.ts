@@ -75,13 +75,15 @@ export async function applyCopiedRecords(
   if (!table) throw new ProtocolError(`copy of unknown table '${database.name}.${tableName}'`);
   let applied = 0;
   await database.writeUnlogged(() => {
+    // Stored now on this node's clock: a peer whose position is past this instant has it.
+    const storedAt = clock.next();
     for (const [key, version, origin, record] of records) {
       clock.observe(version);
       const stamp = { v: version, o: origin };
       const stored = table.getStored(key);
       if (!wins(stamp, stored ?? table.getTombstone(key))) continue;
       if (record) table.writeRecord(key, record, version, origin, stored);
-      else table.deleteRecord(key, version, origin);
+      else table.deleteRecord(key, version, origin, storedAt);
       applied++;
     }
   });
@@ -102,7 +104,7 @@ function applyWrite(tx: WriteTransaction, table: Table, key: PrimaryKey, record:
     table.writeRecord(key, record, tx.version, tx.origin, stored);
     tx.logWrite({ t: table.name, k: key, r: record });
   } else {
-    table.deleteRecord(key, tx.version, tx.origin);
+    table.deleteRecord(key, tx.version, tx.origin, tx.sequence);
     tx.logWrite({ t: table.name, k: key, d: true });
   }
   return true;
