@@ -26,6 +26,8 @@ import {
   type TableSchema,
 } from './protocol.ts';
 import { tableDigest } from './verify.ts';
+import { answerRequest, PendingRequests } from './requests.ts';
+import type { RequestMethod } from './protocol.ts';
 
 /** Frames sent but not yet acknowledged before the publisher waits. */
 export const MAX_UNACKED_FRAMES = 16;
@@ -140,6 +142,7 @@ export class Link {
   readonly #closedListeners: Array<(link: Link) => void> = [];
   readonly #verifications = new Map<number, { resolve: (results: TableDigest[]) => void; reject: (error: Error) => void }>();
   #nextVerifyId = 1;
+  readonly #requests = new PendingRequests((message) => this.#send(message), () => this.peer);
 
   constructor(
     readonly socket: WebSocket,
@@ -227,6 +230,12 @@ export class Link {
       });
       this.#send({ t: 'verify', id, tables });
     });
+  }
+
+  /** Ask the peer something (replication/requests.ts); rejects when the link is not open or closes. */
+  request(method: RequestMethod, params: unknown): Promise<unknown> {
+    if (this.state !== 'open') return Promise.reject(new Error(`link to '${this.peer}' is not open`));
+    return this.#requests.request(method, params);
   }
 
   /** Exchange full copies with the peer, each side merging the other's (cluster_verify repair). */
@@ -568,6 +577,14 @@ export class Link {
         if (!this.signing) throw new ProtocolError('certificate sent without a signing request');
         await this.signing.onCertificate(message.certificate, message.ca);
         return;
+      case 'request': {
+        const accepts = (table: string) => this.env.policy(this.peer, this.database.name).subscribes(table);
+        this.#send(await answerRequest(message, { database: this.database, clock: this.env.clock, accepts }));
+        return;
+      }
+      case 'response':
+        this.#requests.settle(message);
+        return;
       case 'resync-request':
         if (this.#sendingCopy) return;
         await this.#sendCopy('resync');
@@ -665,6 +682,7 @@ export class Link {
     this.#releaseCopy();
     for (const pending of this.#verifications.values()) pending.reject(new Error(`link to '${this.peer}' closed: ${this.closeReason}`));
     this.#verifications.clear();
+    this.#requests.rejectAll(this.closeReason);
     for (const listener of this.#closedListeners) listener(this);
   }
 }

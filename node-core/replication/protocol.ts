@@ -30,6 +30,10 @@ export const CloseCode = {
   internal: 4011,
 } as const;
 
+/** Requests one node makes of a peer over a link (cluster_verify repair, the tombstone horizon). */
+export const REQUEST_METHODS = ['stamps', 'fetch', 'merge', 'absent'] as const;
+export type RequestMethod = (typeof REQUEST_METHODS)[number];
+
 export interface TableSchema {
   name: string;
   primaryKey: string;
@@ -61,6 +65,10 @@ export const helloSchema = z.object({
   ca: z.string().max(64 * 1024).nullable().optional(),
   /** add_node over wss with credentials: a certificate signing request for the receiver's CA */
   csr: z.string().max(64 * 1024).optional(),
+  /** the sender's tombstone horizon for this database (storage/tombstones.ts; 0: none purged) */
+  horizon: z.number().min(0).optional(),
+  /** the sender halted this database's replication (past a tombstone horizon; replication/horizon.ts) */
+  halted: z.boolean().optional(),
 });
 export type Hello = z.infer<typeof helloSchema>;
 
@@ -128,7 +136,22 @@ export interface CertificateMessage {
   ca: string;
 }
 
-export type Message = Hello | TxnsMessage | AckMessage | CopyStartMessage | CopyMessage | CopyEndMessage | VerifyMessage | VerifyResultMessage | ResyncRequestMessage | CertificateMessage;
+/** A request to the peer (see REQUEST_METHODS); answered by one ResponseMessage with the same id. */
+export interface RequestMessage {
+  t: 'request';
+  id: number;
+  method: RequestMethod;
+  params: unknown;
+}
+
+export interface ResponseMessage {
+  t: 'response';
+  id: number;
+  result?: unknown;
+  error?: string;
+}
+
+export type Message = RequestMessage | ResponseMessage | Hello | TxnsMessage | AckMessage | CopyStartMessage | CopyMessage | CopyEndMessage | VerifyMessage | VerifyResultMessage | ResyncRequestMessage | CertificateMessage;
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
 
@@ -191,6 +214,12 @@ export function decode(frame: Buffer): Message {
       return message as unknown as VerifyResultMessage;
     case 'resync-request':
       return { t: 'resync-request' };
+    case 'request':
+      if (typeof message.id !== 'number' || !(REQUEST_METHODS as readonly unknown[]).includes(message.method)) throw new ProtocolError('bad request');
+      return message as unknown as RequestMessage;
+    case 'response':
+      if (typeof message.id !== 'number' || (message.error !== undefined && typeof message.error !== 'string')) throw new ProtocolError('bad response');
+      return message as unknown as ResponseMessage;
     case 'certificate':
       if (typeof message.certificate !== 'string' || typeof message.ca !== 'string') throw new ProtocolError('bad certificate message');
       return message as unknown as CertificateMessage;
