@@ -27,6 +27,7 @@ import {
 } from './protocol.ts';
 import { tableDigest } from './verify.ts';
 import { answerRequest, PendingRequests } from './requests.ts';
+import { checkHorizon, helloHorizon } from './horizon.ts';
 import type { RequestMethod } from './protocol.ts';
 
 /** Frames sent but not yet acknowledged before the publisher waits. */
@@ -48,6 +49,9 @@ export const VERIFY_TIMEOUT_MS = 30_000;
  * at most this often: they only save re-sending duplicates after a reconnect.
  */
 export const IDLE_POSITION_INTERVAL_MS = 1_000;
+
+/** Frames a held link ignores (replication/horizon.ts): data, never requests or liveness. */
+const HELD_DROPS: ReadonlySet<string> = new Set(['txns', 'copy-start', 'copy', 'copy-end', 'resync-request']);
 
 export type LinkDirection = 'outbound' | 'inbound';
 export type LinkState = 'handshaking' | 'open' | 'closed';
@@ -111,6 +115,8 @@ export class Link {
   /** copy frames being applied (committed in order by lmdb-js) */
   readonly #copyApplies: Array<Promise<void>> = [];
   #copyClaimed = false;
+  /** held at the tombstone horizon: open for requests only, no data sent or applied */
+  #held = false;
   lastReceivedVersion = 0;
   lastReceivedLocalTime = 0;
   lastAppliedLag = 0;
@@ -289,6 +295,7 @@ export class Link {
         (t): TableSchema => ({ name: t.name, primaryKey: t.primaryKey, attributes: [...t.definition.attributes], replicate: t.definition.replicate }),
       ),
       ca: this.env.authority(),
+      ...helloHorizon(this.database),
     };
     if (this.signing && this.direction === 'outbound') hello.csr = this.signing.csr;
     this.#send(hello);
@@ -313,6 +320,9 @@ export class Link {
     this.peerCa = hello.ca ?? null;
     this.#peerHello = hello;
     await this.database.ensureTables(hello.tables.filter((t) => t.replicate));
+    // Past a tombstone horizon (either way) the link opens held: no data either way (horizon.ts).
+    const held = await checkHorizon(this, hello);
+    if ((this.state as LinkState) === 'closed') return;
     if (this.direction === 'inbound') {
       await this.#sendHelloWhenReady();
       if (this.state === 'closed') return;
@@ -321,6 +331,11 @@ export class Link {
     this.state = 'open';
     this.#startPing();
     this.env.logger.info('Replication link open', { peer: this.peer, database: this.database.name, direction: this.direction });
+    if (held) {
+      this.#held = true;
+      this.env.logger.warn('Replication held at the tombstone horizon', { peer: this.peer, database: this.database.name, reason: held.reason });
+      return;
+    }
     await this.#startPublishing(hello);
   }
 
@@ -527,6 +542,7 @@ export class Link {
       return this.#onHello(message);
     }
     if (!this.#peerHello) throw new ProtocolError(`'${message.t}' before hello`);
+    if (this.#held && HELD_DROPS.has(message.t)) return;
     this.lastFrameAt = Date.now();
     switch (message.t) {
       case 'txns':

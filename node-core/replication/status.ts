@@ -3,6 +3,7 @@
  * replicated database, plus our lag, pending and copy progress figures. Never credentials.
  */
 import { certificateDetails } from '../security/pki.ts';
+import { horizonStatus } from './horizon.ts';
 import { linkKey, type Link } from './link.ts';
 import type { ReplicationManager } from './manager.ts';
 import type { Subscription } from './membership.ts';
@@ -86,5 +87,6 @@ function socketStatus(link: Link, database: string): Record<string, unknown> {
     lag_ms: receivedStatus === 'Waiting' ? 0 : link.lastAppliedLag,
     pending_transactions: link.pendingTransactions(),
     ...(copy ? { copy_progress: { copied: copy.copied, total: copy.total, done: copy.done } } : {}),
+    ...horizonStatus(link),
   };
 }
