@@ -8,28 +8,19 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Cluster, tableState, waitFor, waitForConvergence, waitForLink } from '../support/cluster.ts';
+import { tableState, waitFor, waitForConvergence, type Cluster } from '../support/cluster.ts';
+import {
+  awayPastHorizon,
+  HORIZON_DB as DB,
+  HORIZON_TABLE as TABLE,
+  HORIZON_TOMBSTONE_RETENTION as TOMBSTONE_RETENTION,
+  socketTo,
+  startHorizonCluster,
+} from '../support/horizon.ts';
 import type { NodeProcess } from '../support/node-process.ts';
 
-const DB = 'dev';
-const TABLE = 'row';
-const RETENTION = '500ms';
-const TOMBSTONE_RETENTION = '5s';
-
-interface Socket { database: string; connected: boolean; lastReceivedStatus?: string; halt_reason?: string; halted_since?: string }
 interface Horizon {
   halted: Array<{ database: string; since: string; reason: string; tables: Array<{ table: string; total: number; rows: Array<{ key: unknown; version: number; origin: string }> }> | null }>;
-  databases: Array<{ database: string; tombstone_horizon: number }>;
-}
-
-async function socketTo(node: NodeProcess, peer: string): Promise<Socket | undefined> {
-  const status = await node.ok<{ connections: Array<{ name: string; database_sockets: Socket[] }> }>({ operation: 'cluster_status' });
-  return status.connections.find((c) => c.name === peer)?.database_sockets.find((s) => s.database === DB);
-}
-
-async function horizonOf(node: NodeProcess): Promise<number> {
-  const result = await node.ok<Horizon>({ operation: 'cluster_horizon', database: DB });
-  return result.databases[0]?.tombstone_horizon ?? 0;
 }
 
 const keys = async (node: NodeProcess) => [...(await tableState(node, DB, TABLE)).keys()].sort();
@@ -41,31 +32,13 @@ describe(`a node back past its peers' tombstone horizon (${TOMBSTONE_RETENTION})
   let c: NodeProcess;
 
   before(async () => {
-    cluster = await Cluster.start(3, { mesh: true, perNode: () => ({ retention: RETENTION, args: [`--REPLICATION_TOMBSTONERETENTION=${TOMBSTONE_RETENTION}`] }) });
+    cluster = await startHorizonCluster(['k1', 'k2', 'k3']);
     [a, b, c] = cluster.nodes as [NodeProcess, NodeProcess, NodeProcess];
-    await a.ok({ operation: 'create_table', database: DB, table: TABLE, primary_key: 'id' });
-    for (const [x, y] of [[a, b], [a, c], [b, c]] as const) {
-      await waitForLink(x, y.host, DB);
-      await waitForLink(y, x.host, DB);
-    }
-    await waitFor(`${DB}.${TABLE} on B and C`, async () => (await Promise.all([b, c].map((n) => n.op({ operation: 'describe_table', database: DB, table: TABLE })))).every((r) => r.status === 200));
-    await a.ok({ operation: 'insert', database: DB, table: TABLE, records: [{ id: 'k1' }, { id: 'k2' }, { id: 'k3' }] });
-    await waitForConvergence([a, b, c], DB, TABLE, { expectKeys: ['"k1"', '"k2"', '"k3"'] });
   });
   after(async () => cluster?.cleanup());
 
-  /** Stop C, delete `key` on A, wait until A and B forgot the delete, start C: it must halt. */
-  async function awayPastHorizon(key: string): Promise<void> {
-    await c.stop();
-    const before = await Promise.all([horizonOf(a), horizonOf(b)]);
-    await a.ok({ operation: 'delete', database: DB, table: TABLE, ids: [key] });
-    await waitFor(`A and B to forget the delete of ${key}`, async () => (await horizonOf(a)) > before[0]! && (await horizonOf(b)) > before[1]!, 30_000, 200);
-    await c.startProcess();
-    await waitFor('C to halt dev', async () => ['Halted'].includes((await socketTo(c, a.host))?.lastReceivedStatus ?? ''), 20_000, 100);
-  }
-
   test('drop: C halts, shows k1 as its only row, drops it, and all converge on [k2, k3]', async () => {
-    await awayPastHorizon('k1');
+    await awayPastHorizon(cluster, 'k1');
     const toA = await socketTo(c, a.host);
     assert.equal(toA?.connected, true, 'the held link stays open (no redial loop)');
     assert.match(toA?.halt_reason ?? '', /no longer remembers deletes/);
@@ -96,7 +69,7 @@ describe(`a node back past its peers' tombstone horizon (${TOMBSTONE_RETENTION})
   });
 
   test('keep: C halts again, keeps k2 (written again as new), and it reaches every node', async () => {
-    await awayPastHorizon('k2');
+    await awayPastHorizon(cluster, 'k2');
     const horizon = await c.ok<Horizon>({ operation: 'cluster_horizon', database: DB });
     assert.deepEqual(horizon.halted[0]?.tables?.[0]?.rows.map((r) => r.key), ['k2']);
     await c.ok({ operation: 'cluster_horizon_resolve', database: DB, action: 'keep' });
