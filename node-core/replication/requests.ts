@@ -9,6 +9,7 @@ import type { HybridLogicalClock } from '../clock/hlc.ts';
 import type { Database } from '../storage/database.ts';
 import type { Table } from '../storage/table.ts';
 import type { DataRecord, PrimaryKey } from '../storage/types.ts';
+import { haltRecord } from './horizon.ts';
 import { mergeLogged, type CopiedRecord } from './merge.ts';
 import { ProtocolError, type RequestMessage, type RequestMethod, type ResponseMessage } from './protocol.ts';
 
@@ -120,6 +121,8 @@ async function answer(method: RequestMethod, raw: unknown, context: RequestConte
       const params = requestParams.merge.parse(raw);
       replicated(params.table);
       if (!context.accepts(params.table)) throw new ProtocolError(`this node does not take '${params.table}' from you`);
+      // Halted at a tombstone horizon: nothing merges until the user decided (horizon.ts).
+      if (haltRecord(database)) throw new ProtocolError(`replication of '${database.name}' is halted here at a tombstone horizon`);
       return mergeLogged(database, context.clock, params.table, params.records as CopiedRecord[]);
     }
     case 'absent': {

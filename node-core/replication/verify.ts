@@ -7,6 +7,7 @@
 import crypto from 'node:crypto';
 import type { NodeServices } from '../services.ts';
 import type { Table } from '../storage/table.ts';
+import { holdOf } from './horizon.ts';
 import type { ReplicationManager } from './manager.ts';
 import type { TableDigest } from './protocol.ts';
 import { emptyReport, repairTable, type RepairReport } from './repair.ts';
@@ -69,6 +70,11 @@ export async function verifyCluster(manager: ReplicationManager, node: NodeServi
       if (request.repair && !verdict.agree) {
         verdict.repaired = emptyReport();
         for (const link of links) {
+          // A link held at a tombstone horizon merges nothing until the user decided.
+          if (holdOf(link)) {
+            (verdict.repair_errors ??= []).push({ node: link.peer, error: `replication of '${database.name}' with this node is halted at a tombstone horizon (see cluster_horizon)` });
+            continue;
+          }
           const policy = manager.membership.policy(link.peer, database.name);
           await repairTable(link, table, node.clock, { pull: policy.subscribes(table.name), push: policy.publishes(table.name) }, verdict.repaired).catch((error: Error) => {
             (verdict.repair_errors ??= []).push({ node: link.peer, error: error.message });
