@@ -175,7 +175,7 @@ export const configSchema = z.looseObject(
     ctx.addIssue({
       code: 'custom',
       path: ['replication', 'tombstoneRetention'],
-      message: `must be at least ${TOMBSTONE_RETENTION_MIN_MULTIPLE} × logging.auditRetention (${JSON.stringify(config.logging.auditRetention)} = ${log} ms), so deletes outlive the log by far; got ${tombstones} ms`,
+      message: `must be at least ${TOMBSTONE_RETENTION_MIN_MULTIPLE} × logging.auditRetention (${JSON.stringify(config.logging.auditRetention)} = ${log} ms), so deletes outlive the log by far; it is ${JSON.stringify(config.replication.tombstoneRetention)} (${tombstones} ms)`,
     });
   }
 });
