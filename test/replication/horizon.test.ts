@@ -17,7 +17,7 @@ import {
   socketTo,
   startHorizonCluster,
 } from '../support/horizon.ts';
-import type { NodeProcess } from '../support/node-process.ts';
+import { basicAuth, type NodeProcess } from '../support/node-process.ts';
 
 interface Horizon {
   halted: Array<{ database: string; since: string; reason: string; tables: Array<{ table: string; total: number; rows: Array<{ key: unknown; version: number; origin: string }> }> | null }>;
@@ -89,5 +89,14 @@ describe(`a node back past its peers' tombstone horizon (${TOMBSTONE_RETENTION})
     assert.match(JSON.stringify(notHalted.body), /not halted/);
     const unknown = await c.op({ operation: 'cluster_horizon', database: 'nope' });
     assert.equal(unknown.status, 404);
+  });
+
+  test('super_user only', async () => {
+    await c.ok({ operation: 'add_user', username: 'plain', password: 'pw-plain-1', role: 'user' });
+    const auth = basicAuth('plain', 'pw-plain-1');
+    for (const body of [{ operation: 'cluster_horizon' }, { operation: 'cluster_horizon_resolve', database: DB, action: 'keep' }]) {
+      const response = await c.op(body, auth);
+      assert.equal(response.status, 403, `${body.operation}: ${JSON.stringify(response.body)}`);
+    }
   });
 });
