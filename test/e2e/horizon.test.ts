@@ -50,6 +50,13 @@ test('the app shows a halted database, its local-only rows, and drops them with 
     await shoot(page, 'horizon-halted');
   });
 
+  await t.test('the Status view shows the links as Halted, the banner still above it', async () => {
+    await page.getByRole('tab', { name: 'Status' }).click();
+    await page.getByTestId('peer-table').getByText('Halted').first().waitFor();
+    await page.getByTestId(`horizon-${HORIZON_DB}`).waitFor();
+    await shoot(page, 'horizon-status');
+  });
+
   await t.test('Drop asks first; Cancel changes nothing', async () => {
     const banner = page.getByTestId(`horizon-${HORIZON_DB}`);
     await banner.getByRole('button', { name: 'Drop 1 row' }).click();
