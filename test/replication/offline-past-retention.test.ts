@@ -58,3 +58,40 @@ describe(`a node offline longer than the log retention (${RETENTION}) does not r
     await waitForVersionsAgree([a, b, c], DB, TABLE);
   });
 });
+
+describe('a resync merge relays: chain A–C–B, C away past the log retention', () => {
+  let cluster: Cluster;
+  let a: NodeProcess;
+  let b: NodeProcess;
+  let c: NodeProcess;
+
+  before(async () => {
+    // C is the hub; only `dev` replicates (no gossip), so B reaches A only through C.
+    cluster = await Cluster.start(3, {
+      perNode: (i, hosts) => ({ routes: i === 2 ? [hosts[0]!, hosts[1]!] : [hosts[2]!], databases: [DB], retention: RETENTION }),
+    });
+    [a, b, c] = cluster.nodes as [NodeProcess, NodeProcess, NodeProcess];
+    await c.ok({ operation: 'create_table', database: DB, table: TABLE, primary_key: 'id' });
+    for (const leaf of [a, b]) {
+      await waitForLink(leaf, c.host, DB);
+      await waitForLink(c, leaf.host, DB);
+    }
+    await waitFor(`${DB}.${TABLE} on A and B`, async () => (await Promise.all([a, b].map((n) => n.op({ operation: 'describe_table', database: DB, table: TABLE })))).every((r) => r.status === 200));
+    await a.ok({ operation: 'insert', database: DB, table: TABLE, records: [{ id: 'k1' }, { id: 'k2' }] });
+    await waitForConvergence([a, b, c], DB, TABLE, { expectKeys: ['"k1"', '"k2"'] });
+  });
+  after(async () => cluster?.cleanup());
+
+  test('what C merges from A’s snapshot (a new row, a delete) reaches B through C', async () => {
+    await c.stop();
+    await a.ok({ operation: 'insert', database: DB, table: TABLE, records: [{ id: 'k3' }] });
+    await a.ok({ operation: 'delete', database: DB, table: TABLE, ids: ['k1'] });
+    await waitFor('the log of A to be purged', async () => (await logEntries(a)) === 0, 15_000, 100);
+    await c.startProcess();
+    await waitForConvergence([a, b, c], DB, TABLE, { expectKeys: ['"k2"', '"k3"'], timeoutMs: 20_000 }).catch(async (error: Error) => {
+      const keys = await Promise.all([a, b, c].map(async (n) => [...(await tableState(n, DB, TABLE)).keys()].sort().join(',')));
+      throw new Error(`${error.message}: A=[${keys[0]}], B=[${keys[1]}], C=[${keys[2]}]`);
+    });
+    await waitForVersionsAgree([a, b, c], DB, TABLE);
+  });
+});
