@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
+import type { Duplex } from 'node:stream';
 import { badRequest, forbidden, isOpError, notFound, OpError, tooLarge } from '../errors.ts';
 import type { NodeServices } from '../services.ts';
 import { applyFieldAliases, formatIssues } from './validation.ts';
@@ -31,13 +32,19 @@ export interface OpsServerOptions {
 export interface TlsCredentials {
   key: string;
   cert: string;
+  /** CAs whose client certificates are checked (replication on this port: peers present one) */
+  ca?: string[];
 }
+
+/** Who takes WebSocket upgrades on the ops listeners (replication on the ops port); `secure` for the HTTPS one. */
+export type UpgradeHandler = (request: http.IncomingMessage, socket: Duplex, head: Buffer, secure: boolean) => void;
 
 export class OpsServer {
   /** the HTTP listener, and the HTTPS one when operationsApi.network.securePort is set */
   readonly #servers: Array<http.Server | https.Server> = [];
   #inFlight = 0;
   #drained: (() => void) | null = null;
+  #upgrade: UpgradeHandler | null = null;
 
   constructor(
     private readonly node: NodeServices,
@@ -48,14 +55,26 @@ export class OpsServer {
     return this.#listen(http.createServer(), port, host);
   }
 
-  /** HTTPS with the node's certificate; `refresh` swaps in new credentials for new connections. */
+  /** Send WebSocket upgrades to `handler`; without one they are refused (404). */
+  onUpgrade(handler: UpgradeHandler): void {
+    this.#upgrade = handler;
+  }
+
+  /**
+   * HTTPS with the node's certificate; `refresh` swaps in new credentials for new connections.
+   * With `ca`, clients are asked for a certificate (never required: operations use their own auth).
+   */
   listenSecure(port: number, host: string, credentials: TlsCredentials): Promise<{ host: string; port: number; refresh: (next: TlsCredentials) => void }> {
-    const server = https.createServer(credentials);
+    const server = https.createServer({ ...credentials, ...(credentials.ca ? { requestCert: true, rejectUnauthorized: false } : {}) });
     return this.#listen(server, port, host).then((address) => ({ ...address, refresh: (next: TlsCredentials) => server.setSecureContext(next) }));
   }
 
   #listen(server: http.Server | https.Server, port: number, host: string): Promise<{ host: string; port: number }> {
     server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => void this.#handle(req, res));
+    server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (this.#upgrade) this.#upgrade(req, socket, head, server instanceof https.Server);
+      else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    });
     server.requestTimeout = 120_000;
     server.headersTimeout = 30_000;
     return new Promise((resolve, reject) => {

@@ -12,7 +12,7 @@ import { UPDATED_TIME } from '../storage/table.ts';
 import type { DataRecord, PrimaryKey } from '../storage/types.ts';
 import { deleteRecords } from '../storage/writes.ts';
 import { heldLinks, resume } from './horizon.ts';
-import { REQUEST_PAGE_SIZE } from './requests.ts';
+import { REQUEST_PAGE_SIZE, REQUESTS_FEATURE } from './requests.ts';
 
 /** Rows listed per table (the count is always complete). */
 export const LOCAL_ONLY_ROWS_LISTED_MAX = 1_000;
@@ -38,7 +38,8 @@ export interface LocalOnlyTable {
 
 /** Ask every held peer which of this node's rows it has no trace of; keep those absent everywhere. */
 export async function localOnlyRows(database: Database): Promise<{ peers: string[]; tables: LocalOnlyTable[] }> {
-  const links = heldLinks(database);
+  // Older peers cannot answer: only those whose hello lists the requests feature are asked.
+  const links = heldLinks(database).filter((l) => l.peerHas(REQUESTS_FEATURE));
   if (links.length === 0) throw conflict(`no peer of '${database.name}' is linked right now to compare rows with: bring one online and retry`);
   const tables: LocalOnlyTable[] = [];
   for (const table of database.tables().filter((t) => t.definition.replicate)) {

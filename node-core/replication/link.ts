@@ -25,8 +25,9 @@ import {
   type TableDigest,
   type TableSchema,
 } from './protocol.ts';
+import { NETWORK_FEATURE, type NetworkMessage } from './network-messages.ts';
 import { tableDigest } from './verify.ts';
-import { answerRequest, PendingRequests } from './requests.ts';
+import { answerRequest, PendingRequests, REQUESTS_FEATURE } from './requests.ts';
 import { checkHorizon, helloHorizon } from './horizon.ts';
 import type { RequestMethod } from './protocol.ts';
 
@@ -79,6 +80,8 @@ export interface LinkEnvironment {
   startTime(database: string): number | null;
   /** this node's CA (PEM) to offer peers, if it has one */
   authority(): string | null;
+  /** a cluster_network status request or answer from the peer (handled without holding up the link) */
+  network(link: Link, message: NetworkMessage): void;
 }
 
 /** What admission decides about an inbound peer's hello. */
@@ -254,6 +257,16 @@ export class Link {
     }
   }
 
+  /** Whether the peer said it understands `feature` (a peer of an older version understands none). */
+  peerHas(feature: string): boolean {
+    return this.#peerHello?.features?.includes(feature) ?? false;
+  }
+
+  /** Send a cluster_network message to the peer (dropped when the socket is not open). */
+  sendNetwork(message: NetworkMessage): void {
+    this.#send(message);
+  }
+
   /** New local commits: stream them if publishing. */
   wake(): void {
     void this.#pump();
@@ -295,6 +308,7 @@ export class Link {
         (t): TableSchema => ({ name: t.name, primaryKey: t.primaryKey, attributes: [...t.definition.attributes], replicate: t.definition.replicate }),
       ),
       ca: this.env.authority(),
+      features: [NETWORK_FEATURE, REQUESTS_FEATURE],
       ...helloHorizon(this.database),
     };
     if (this.signing && this.direction === 'outbound') hello.csr = this.signing.csr;
@@ -601,6 +615,9 @@ export class Link {
       case 'response':
         this.#requests.settle(message);
         return;
+      case 'status-request':
+      case 'status-result':
+        return this.env.network(this, message);
       case 'resync-request':
         if (this.#sendingCopy) return;
         await this.#sendCopy('resync');

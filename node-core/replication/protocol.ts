@@ -6,6 +6,7 @@
 import { Packr } from 'msgpackr';
 import { z } from 'zod';
 import type { DataRecord, LogEntry, PrimaryKey } from '../storage/types.ts';
+import { isNetworkMessageType, parseNetworkMessage, type NetworkMessage } from './network-messages.ts';
 
 export const SUBPROTOCOL = 'peerdesk-replication-v1';
 export const PROTOCOL_VERSION = 1;
@@ -69,6 +70,8 @@ export const helloSchema = z.object({
   horizon: z.number().min(0).optional(),
   /** the sender halted this database's replication (past a tombstone horizon; replication/horizon.ts) */
   halted: z.boolean().optional(),
+  /** optional messages the sender understands (e.g. 'status' for cluster_network); older nodes send none */
+  features: z.array(z.string().max(64)).max(64).optional(),
 });
 export type Hello = z.infer<typeof helloSchema>;
 
@@ -151,7 +154,20 @@ export interface ResponseMessage {
   error?: string;
 }
 
-export type Message = RequestMessage | ResponseMessage | Hello | TxnsMessage | AckMessage | CopyStartMessage | CopyMessage | CopyEndMessage | VerifyMessage | VerifyResultMessage | ResyncRequestMessage | CertificateMessage;
+export type Message =
+  | Hello
+  | TxnsMessage
+  | AckMessage
+  | CopyStartMessage
+  | CopyMessage
+  | CopyEndMessage
+  | VerifyMessage
+  | VerifyResultMessage
+  | ResyncRequestMessage
+  | CertificateMessage
+  | NetworkMessage
+  | RequestMessage
+  | ResponseMessage;
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
 
@@ -181,6 +197,11 @@ export function decode(frame: Buffer): Message {
     throw new ProtocolError('frame is not a message (no type)');
   }
   const message = value as { t: string } & Record<string, unknown>;
+  if (isNetworkMessageType(message.t)) {
+    const parsed = parseNetworkMessage(message);
+    if ('problem' in parsed) throw new ProtocolError(parsed.problem);
+    return parsed;
+  }
   switch (message.t) {
     case 'hello': {
       const parsed = helloSchema.safeParse(message);

@@ -14,6 +14,8 @@ import { mergeLogged, type CopiedRecord } from './merge.ts';
 import { ProtocolError, type RequestMessage, type RequestMethod, type ResponseMessage } from './protocol.ts';
 
 export const REQUEST_TIMEOUT_MS = 30_000;
+/** What a node lists in its hello `features` when it answers requests (older nodes would close the link on one). */
+export const REQUESTS_FEATURE = 'requests';
 /** Keys or records per request or answer page. */
 export const REQUEST_PAGE_SIZE = 5_000;
 

@@ -8,6 +8,7 @@ import dns from 'node:dns/promises';
 import http from 'node:http';
 import type https from 'node:https';
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { MAX_FRAME_BYTES, SUBPROTOCOL } from './protocol.ts';
 
@@ -73,19 +74,7 @@ export async function serveWebSockets(
   onConnection: (socket: WebSocket, request: http.IncomingMessage) => void,
 ): Promise<Listener> {
   server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => res.writeHead(426, { 'Content-Type': 'text/plain' }).end('WebSocket replication endpoint\n'));
-  const wss = new WebSocketServer({
-    server,
-    maxPayload: MAX_FRAME_BYTES,
-    perMessageDeflate: false,
-    handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
-  });
-  wss.on('connection', (socket, request) => {
-    if (socket.protocol !== SUBPROTOCOL) {
-      socket.close(4002, `subprotocol ${SUBPROTOCOL} required`);
-      return;
-    }
-    onConnection(socket, request);
-  });
+  const wss = replicationSocketServer({ server }, onConnection);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
@@ -98,6 +87,44 @@ export async function serveWebSockets(
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** The replication WebSocket endpoint's rules, one place for a listener of its own and for the ops port. */
+function replicationSocketServer(
+  attach: { server: http.Server | https.Server } | { noServer: true },
+  onConnection: (socket: WebSocket, request: http.IncomingMessage) => void,
+): WebSocketServer {
+  const wss = new WebSocketServer({
+    ...attach,
+    maxPayload: MAX_FRAME_BYTES,
+    perMessageDeflate: false,
+    handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+  });
+  wss.on('connection', (socket, request) => {
+    if (socket.protocol !== SUBPROTOCOL) {
+      socket.close(4002, `subprotocol ${SUBPROTOCOL} required`);
+      return;
+    }
+    onConnection(socket, request);
+  });
+  return wss;
+}
+
+/** Replication served on another server's upgrades (the operations API port, issue 11). */
+export interface UpgradeEndpoint extends Listener {
+  handle(request: http.IncomingMessage, socket: Duplex, head: Buffer): void;
+}
+
+export function upgradeEndpoint(port: number, onConnection: (socket: WebSocket, request: http.IncomingMessage) => void): UpgradeEndpoint {
+  const wss = replicationSocketServer({ noServer: true }, onConnection);
+  return {
+    port,
+    handle: (request, socket, head) => wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request)),
+    close: async () => {
+      for (const client of wss.clients) client.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
 }

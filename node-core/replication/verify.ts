@@ -11,6 +11,7 @@ import { holdOf } from './horizon.ts';
 import type { ReplicationManager } from './manager.ts';
 import type { TableDigest } from './protocol.ts';
 import { emptyReport, repairTable, type RepairReport } from './repair.ts';
+import { REQUESTS_FEATURE } from './requests.ts';
 
 export function tableDigest(table: Table): TableDigest {
   const hash = crypto.createHash('sha256');
@@ -73,6 +74,10 @@ export async function verifyCluster(manager: ReplicationManager, node: NodeServi
           // A link held at a tombstone horizon merges nothing until the user decided.
           if (holdOf(link)) {
             (verdict.repair_errors ??= []).push({ node: link.peer, error: `replication of '${database.name}' with this node is halted at a tombstone horizon (see cluster_horizon)` });
+            continue;
+          }
+          if (!link.peerHas(REQUESTS_FEATURE)) {
+            (verdict.repair_errors ??= []).push({ node: link.peer, error: 'this node runs a version that cannot be repaired with (no requests feature)' });
             continue;
           }
           const policy = manager.membership.policy(link.peer, database.name);
