@@ -12,7 +12,7 @@ import { UPDATED_TIME } from '../storage/table.ts';
 import type { DataRecord, PrimaryKey } from '../storage/types.ts';
 import { deleteRecords } from '../storage/writes.ts';
 import { heldLinks, resume } from './horizon.ts';
-import { REQUEST_PAGE_SIZE, REQUESTS_FEATURE } from './requests.ts';
+import { ABSENT, REQUEST_PAGE_SIZE, REQUESTS_FEATURE } from './requests.ts';
 
 /** Rows listed per table (the count is always complete). */
 export const LOCAL_ONLY_ROWS_LISTED_MAX = 1_000;
@@ -49,7 +49,7 @@ export async function localOnlyRows(database: Database): Promise<{ peers: string
       let absent = page;
       for (const link of links) {
         if (absent.length === 0) break;
-        absent = (await link.request('absent', { table: table.name, keys: absent })) as PrimaryKey[];
+        absent = (await link.request(ABSENT, { table: table.name, keys: absent })).keys;
       }
       keys.push(...absent);
       page = [];

@@ -3,7 +3,7 @@
  * (by the conflict rule, tombstones included, so a delete is never undone) is written under its
  * own version and origin and logged, so it streams on to every linked node and their relays.
  * cluster_verify repair and the tombstone horizon's resolution use it; the bulk initial copy does
- * not (apply.ts applyCopiedRecords: unlogged, the snapshot position covers it).
+ * not into a database never synced (apply.ts applyCopiedRecords: unlogged there).
  */
 import type { HybridLogicalClock } from '../clock/hlc.ts';
 import type { Database, WriteTransaction } from '../storage/database.ts';

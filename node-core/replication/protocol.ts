@@ -11,13 +11,13 @@ import { isNetworkMessageType, parseNetworkMessage, type NetworkMessage } from '
 export const SUBPROTOCOL = 'peerdesk-replication-v1';
 export const PROTOCOL_VERSION = 1;
 
-/** Largest frame accepted (a single huge transaction must still fit). */
+/** Largest frame accepted, in bytes (the sockets' maxPayload; frames.ts checks what is built against it). */
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
-/** A publisher packs log entries into frames up to about this size. */
+/** A publisher packs log entries (and copy records) into frames up to about this many bytes. */
 export const TARGET_FRAME_BYTES = 512 * 1024;
-/** Entries per frame at most, whatever their size. */
+/** Log entries read for one frame at most, whatever their size (bounds one read of the log). */
 export const MAX_ENTRIES_PER_FRAME = 2000;
-/** Records per initial-copy frame. */
+/** Records per copy frame at most, whatever their size. */
 export const COPY_BATCH_RECORDS = 2000;
 
 /** WebSocket close codes we send (4000-4999 are for applications). */
@@ -30,10 +30,6 @@ export const CloseCode = {
   removed: 4010,
   internal: 4011,
 } as const;
-
-/** Requests one node makes of a peer over a link (cluster_verify repair, the tombstone horizon). */
-export const REQUEST_METHODS = ['stamps', 'fetch', 'merge', 'absent'] as const;
-export type RequestMethod = (typeof REQUEST_METHODS)[number];
 
 export interface TableSchema {
   name: string;
@@ -66,12 +62,12 @@ export const helloSchema = z.object({
   ca: z.string().max(64 * 1024).nullable().optional(),
   /** add_node over wss with credentials: a certificate signing request for the receiver's CA */
   csr: z.string().max(64 * 1024).optional(),
+  /** optional messages the sender understands (e.g. 'status' for cluster_network); older nodes send none */
+  features: z.array(z.string().max(64)).max(64).optional(),
   /** the sender's tombstone horizon for this database (storage/tombstones.ts; 0: none purged) */
   horizon: z.number().min(0).optional(),
   /** the sender halted this database's replication (past a tombstone horizon; replication/horizon.ts) */
   halted: z.boolean().optional(),
-  /** optional messages the sender understands (e.g. 'status' for cluster_network); older nodes send none */
-  features: z.array(z.string().max(64)).max(64).optional(),
 });
 export type Hello = z.infer<typeof helloSchema>;
 
@@ -107,13 +103,6 @@ export interface CopyEndMessage {
   sequence: number;
 }
 
-/** cluster_verify: ask the peer for its digest of each table. */
-export interface VerifyMessage {
-  t: 'verify';
-  id: number;
-  tables: string[];
-}
-
 export interface TableDigest {
   table: string;
   record_count: number;
@@ -121,10 +110,14 @@ export interface TableDigest {
   digest: string;
 }
 
-export interface VerifyResultMessage {
-  t: 'verify-result';
+/**
+ * A request to the peer or the answer to one ({t, id, ...fields}); which kinds exist and what
+ * their fields are is peer-requests.ts's table, which checks them (see `decode`).
+ */
+export interface PeerRequestMessage {
+  t: string;
   id: number;
-  results: TableDigest[];
+  [field: string]: unknown;
 }
 
 /** cluster_verify repair: send me a full copy to merge. */
@@ -139,40 +132,22 @@ export interface CertificateMessage {
   ca: string;
 }
 
-/** A request to the peer (see REQUEST_METHODS); answered by one ResponseMessage with the same id. */
-export interface RequestMessage {
-  t: 'request';
-  id: number;
-  method: RequestMethod;
-  params: unknown;
-}
+/** The messages this module checks itself (cluster_network's through network-messages.ts). */
+export type CoreMessage = Hello | TxnsMessage | AckMessage | CopyStartMessage | CopyMessage | CopyEndMessage | ResyncRequestMessage | CertificateMessage | NetworkMessage;
+export type Message = CoreMessage | PeerRequestMessage;
 
-export interface ResponseMessage {
-  t: 'response';
-  id: number;
-  result?: unknown;
-  error?: string;
-}
-
-export type Message =
-  | Hello
-  | TxnsMessage
-  | AckMessage
-  | CopyStartMessage
-  | CopyMessage
-  | CopyEndMessage
-  | VerifyMessage
-  | VerifyResultMessage
-  | ResyncRequestMessage
-  | CertificateMessage
-  | NetworkMessage
-  | RequestMessage
-  | ResponseMessage;
+/** Checks of message kinds defined outside this module (peer requests): type → check. */
+export type MessageChecks = ReadonlyMap<string, (message: Record<string, unknown> & { t: string }) => Message>;
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
 
 export function encode(message: Message): Buffer {
   return packr.pack(message);
+}
+
+/** One value encoded as it would be inside a message (frames.ts assembles frames from these). */
+export function encodeValue(value: unknown): Buffer {
+  return packr.pack(value);
 }
 
 export class ProtocolError extends Error {
@@ -186,7 +161,7 @@ const logEntryShape = (value: unknown): value is LogEntry => {
 };
 
 /** Decode and check a frame; throws ProtocolError naming what is wrong. */
-export function decode(frame: Buffer): Message {
+export function decode(frame: Buffer, checks: MessageChecks = new Map()): Message {
   let value: unknown;
   try {
     value = packr.unpack(frame);
@@ -227,24 +202,15 @@ export function decode(frame: Buffer): Message {
     case 'copy-end':
       if (typeof message.sequence !== 'number') throw new ProtocolError('bad copy-end');
       return message as unknown as CopyEndMessage;
-    case 'verify':
-      if (typeof message.id !== 'number' || !Array.isArray(message.tables) || !message.tables.every((t) => typeof t === 'string')) throw new ProtocolError('bad verify');
-      return message as unknown as VerifyMessage;
-    case 'verify-result':
-      if (typeof message.id !== 'number' || !Array.isArray(message.results)) throw new ProtocolError('bad verify-result');
-      return message as unknown as VerifyResultMessage;
     case 'resync-request':
       return { t: 'resync-request' };
-    case 'request':
-      if (typeof message.id !== 'number' || !(REQUEST_METHODS as readonly unknown[]).includes(message.method)) throw new ProtocolError('bad request');
-      return message as unknown as RequestMessage;
-    case 'response':
-      if (typeof message.id !== 'number' || (message.error !== undefined && typeof message.error !== 'string')) throw new ProtocolError('bad response');
-      return message as unknown as ResponseMessage;
     case 'certificate':
       if (typeof message.certificate !== 'string' || typeof message.ca !== 'string') throw new ProtocolError('bad certificate message');
       return message as unknown as CertificateMessage;
-    default:
-      throw new ProtocolError(`unknown message type ${JSON.stringify(message.t).slice(0, 40)}`);
+    default: {
+      const check = checks.get(message.t);
+      if (!check) throw new ProtocolError(`unknown message type ${JSON.stringify(message.t).slice(0, 40)}`);
+      return check(message);
+    }
   }
 }

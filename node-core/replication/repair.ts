@@ -11,7 +11,7 @@ import type { PrimaryKey } from '../storage/types.ts';
 import { wins } from './conflict.ts';
 import type { Link } from './link.ts';
 import { mergeLogged, type CopiedRecord, type MergeOutcome } from './merge.ts';
-import { REQUEST_PAGE_SIZE, type Stamp, type StampsPage } from './requests.ts';
+import { FETCH, MERGE, REQUEST_PAGE_SIZE, STAMPS, type Stamp } from './requests.ts';
 
 /** Keys listed per kind in a repair report (the counts are always complete). */
 export const REPORTED_KEYS_MAX = 1_000;
@@ -42,8 +42,8 @@ async function peerStamps(link: Link, table: string): Promise<Map<string, Side>>
   for (const kind of ['records', 'tombstones'] as const) {
     let after: PrimaryKey | null = null;
     for (;;) {
-      const page = (await link.request('stamps', { table, kind, after })) as StampsPage;
-      for (const [key, v, o] of page.entries as Stamp[]) stamps.set(id(key), { key, v, o });
+      const page: { entries: Stamp[]; more: boolean } = await link.request(STAMPS, { table, kind, after });
+      for (const [key, v, o] of page.entries) stamps.set(id(key), { key, v, o });
       if (!page.more || page.entries.length === 0) break;
       after = page.entries[page.entries.length - 1]![0];
     }
@@ -93,7 +93,7 @@ export async function repairTable(
 
   if (allowed.pull) {
     for (let i = 0; i < pull.length; i += REQUEST_PAGE_SIZE) {
-      const records = (await link.request('fetch', { table: table.name, keys: pull.slice(i, i + REQUEST_PAGE_SIZE) })) as CopiedRecord[];
+      const { records } = await link.request(FETCH, { table: table.name, keys: pull.slice(i, i + REQUEST_PAGE_SIZE) });
       addOutcome(report, await mergeLogged(link.database, clock, table.name, records), 'pulled');
     }
   }
@@ -101,7 +101,7 @@ export async function repairTable(
     for (let i = 0; i < push.length; i += REQUEST_PAGE_SIZE) {
       // Re-read: what was compared may have changed since (a later write is what goes).
       const records = push.slice(i, i + REQUEST_PAGE_SIZE).map(([key]) => localEntry(table, key)).filter((r): r is CopiedRecord => r !== null);
-      addOutcome(report, (await link.request('merge', { table: table.name, records })) as MergeOutcome, 'pushed');
+      addOutcome(report, await link.request(MERGE, { table: table.name, records }), 'pushed');
     }
   }
 }

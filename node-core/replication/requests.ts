@@ -1,149 +1,107 @@
 /**
- * Requests between linked nodes (protocol RequestMessage / ResponseMessage): the pending side
- * (ids, timeouts, rejection when the link closes) and the answering side, a small fixed set of
- * read and merge methods that cluster_verify repair (replication/repair.ts) and the tombstone
- * horizon (replication/horizon.ts) use. Every parameter is checked before it touches data.
+ * The peer requests that cluster_verify repair (replication/repair.ts) and the tombstone horizon
+ * (replication/horizon-rows.ts) make of a linked node, as kinds of the peer-request table
+ * (peer-requests.ts): record and tombstone stamps a page at a time, current records of given
+ * keys, a logged merge under the conflict rule, and which keys the peer has no trace of. Every
+ * parameter and answer is checked by its schema before it touches data.
  */
 import { z } from 'zod';
-import type { HybridLogicalClock } from '../clock/hlc.ts';
-import type { Database } from '../storage/database.ts';
 import type { Table } from '../storage/table.ts';
-import type { DataRecord, PrimaryKey } from '../storage/types.ts';
+import type { PrimaryKey } from '../storage/types.ts';
 import { haltRecord } from './horizon.ts';
-import { mergeLogged, type CopiedRecord } from './merge.ts';
-import { ProtocolError, type RequestMessage, type RequestMethod, type ResponseMessage } from './protocol.ts';
+import { mergeLogged, type CopiedRecord, type MergeOutcome } from './merge.ts';
+import type { PeerRequestKind, RequestContext } from './peer-requests.ts';
+import { ProtocolError } from './protocol.ts';
 
-export const REQUEST_TIMEOUT_MS = 30_000;
-/** What a node lists in its hello `features` when it answers requests (older nodes would close the link on one). */
+/** What a node lists in its hello `features` when it answers these requests (older nodes would close the link on one). */
 export const REQUESTS_FEATURE = 'requests';
+export const REQUEST_TIMEOUT_MS = 30_000;
 /** Keys or records per request or answer page. */
 export const REQUEST_PAGE_SIZE = 5_000;
 
-export class PendingRequests {
-  #nextId = 1;
-  readonly #pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }>();
-
-  constructor(
-    private readonly send: (message: RequestMessage) => void,
-    private readonly peer: () => string,
-  ) {}
-
-  request(method: RequestMethod, params: unknown): Promise<unknown> {
-    const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new Error(`'${this.peer()}' did not answer '${method}' within ${REQUEST_TIMEOUT_MS} ms`));
-      }, REQUEST_TIMEOUT_MS);
-      timer.unref();
-      this.#pending.set(id, { resolve, reject, timer });
-      this.send({ t: 'request', id, method, params });
-    });
-  }
-
-  settle(message: ResponseMessage): void {
-    const pending = this.#pending.get(message.id);
-    if (!pending) return;
-    this.#pending.delete(message.id);
-    clearTimeout(pending.timer);
-    if (message.error !== undefined) pending.reject(new Error(`'${this.peer()}': ${message.error}`));
-    else pending.resolve(message.result);
-  }
-
-  rejectAll(reason: string): void {
-    for (const pending of this.#pending.values()) {
-      clearTimeout(pending.timer);
-      pending.reject(new Error(`link to '${this.peer()}' closed: ${reason}`));
-    }
-    this.#pending.clear();
-  }
-}
-
 const primaryKey = z.union([z.string().max(1000), z.number()]);
 const tableName = z.string().min(1).max(128);
-const keys = z.array(primaryKey).max(REQUEST_PAGE_SIZE);
-const copied = z.tuple([primaryKey, z.number(), z.string().min(1).max(255), z.record(z.string(), z.unknown()).nullable()]);
-
-export const requestParams = {
-  /** (key, version, origin) of records or tombstones, a page after `after` */
-  stamps: z.object({ table: tableName, kind: z.enum(['records', 'tombstones']), after: primaryKey.nullable() }),
-  /** current record or tombstone of each key (absent keys left out) */
-  fetch: z.object({ table: tableName, keys }),
-  /** merge records and tombstones under the conflict rule, logged so they relay */
-  merge: z.object({ table: tableName, records: z.array(copied).max(REQUEST_PAGE_SIZE) }),
-  /** the keys this node holds neither a record nor a tombstone of */
-  absent: z.object({ table: tableName, keys }),
-} satisfies Record<RequestMethod, z.ZodType>;
+const keyList = z.array(primaryKey).max(REQUEST_PAGE_SIZE);
+const origin = z.string().min(1).max(255);
+const copied = z.tuple([primaryKey, z.number(), origin, z.record(z.string(), z.unknown()).nullable()]);
+const stamp = z.tuple([primaryKey, z.number(), origin]);
 
 export type Stamp = [PrimaryKey, number, string];
-export interface StampsPage {
-  entries: Stamp[];
-  more: boolean;
+
+function replicated(context: RequestContext, name: string): Table {
+  const table = context.database.table(name);
+  if (!table || !table.definition.replicate) throw new ProtocolError(`no replicated table '${context.database.name}.${name}'`);
+  return table;
 }
 
-export interface RequestContext {
-  database: Database;
-  clock: HybridLogicalClock;
-  /** this node takes writes of `table` from the asking peer */
-  accepts(table: string): boolean;
-}
-
-/** Answer a peer's request; any failure becomes the response's error (the link stays up). */
-export async function answerRequest(message: RequestMessage, context: RequestContext): Promise<ResponseMessage> {
-  try {
-    return { t: 'response', id: message.id, result: await answer(message.method, message.params, context) };
-  } catch (error) {
-    return { t: 'response', id: message.id, error: (error as Error).message.slice(0, 500) };
-  }
-}
-
-async function answer(method: RequestMethod, raw: unknown, context: RequestContext): Promise<unknown> {
-  const { database } = context;
-  const replicated = (name: string): Table => {
-    const table = database.table(name);
-    if (!table || !table.definition.replicate) throw new ProtocolError(`no replicated table '${database.name}.${name}'`);
-    return table;
-  };
-  switch (method) {
-    case 'stamps': {
-      const params = requestParams.stamps.parse(raw);
-      return stampsPage(replicated(params.table), params.kind, params.after);
+/** (key, version, origin) of records or tombstones, a page after `after`. */
+export const STAMPS = {
+  request: 'stamps',
+  response: 'stamps-result',
+  timeoutMs: REQUEST_TIMEOUT_MS,
+  requestSchema: z.object({ table: tableName, kind: z.enum(['records', 'tombstones']), after: primaryKey.nullable() }),
+  responseSchema: z.object({ entries: z.array(stamp).max(REQUEST_PAGE_SIZE), more: z.boolean() }),
+  answer: ({ table, kind, after }, context) => {
+    const found = replicated(context, table);
+    const store = kind === 'records' ? found.stores.records : found.stores.tombstones;
+    const entries: Stamp[] = [];
+    for (const { key, value } of store.getRange(after === null ? {} : { start: after })) {
+      if (after !== null && key === after) continue;
+      if (entries.length >= REQUEST_PAGE_SIZE) return { entries, more: true };
+      entries.push([key as PrimaryKey, value.v, value.o]);
     }
-    case 'fetch': {
-      const params = requestParams.fetch.parse(raw);
-      const table = replicated(params.table);
-      return params.keys.flatMap((key): CopiedRecord[] => {
-        const stored = table.getStored(key);
+    return { entries, more: false };
+  },
+} satisfies PeerRequestKind<{ table: string; kind: 'records' | 'tombstones'; after: PrimaryKey | null }, { entries: Stamp[]; more: boolean }>;
+
+/** The current record or tombstone of each key (absent keys left out). */
+export const FETCH = {
+  request: 'fetch',
+  response: 'fetch-result',
+  timeoutMs: REQUEST_TIMEOUT_MS,
+  requestSchema: z.object({ table: tableName, keys: keyList }),
+  responseSchema: z.object({ records: z.array(copied).max(REQUEST_PAGE_SIZE) }),
+  answer: ({ table, keys }, context) => {
+    const found = replicated(context, table);
+    return {
+      records: keys.flatMap((key): CopiedRecord[] => {
+        const stored = found.getStored(key);
         if (stored) return [[key, stored.v, stored.o, stored.r]];
-        const tombstone = table.getTombstone(key);
+        const tombstone = found.getTombstone(key);
         return tombstone ? [[key, tombstone.v, tombstone.o, null]] : [];
-      });
-    }
-    case 'merge': {
-      const params = requestParams.merge.parse(raw);
-      replicated(params.table);
-      if (!context.accepts(params.table)) throw new ProtocolError(`this node does not take '${params.table}' from you`);
-      // Halted at a tombstone horizon: nothing merges until the user decided (horizon.ts).
-      if (haltRecord(database)) throw new ProtocolError(`replication of '${database.name}' is halted here at a tombstone horizon`);
-      return mergeLogged(database, context.clock, params.table, params.records as CopiedRecord[]);
-    }
-    case 'absent': {
-      const params = requestParams.absent.parse(raw);
-      const table = replicated(params.table);
-      return params.keys.filter((key) => !table.getStored(key) && !table.getTombstone(key));
-    }
-  }
-}
+      }),
+    };
+  },
+} satisfies PeerRequestKind<{ table: string; keys: PrimaryKey[] }, { records: CopiedRecord[] }>;
 
-function stampsPage(table: Table, kind: 'records' | 'tombstones', after: PrimaryKey | null): StampsPage {
-  const store = kind === 'records' ? table.stores.records : table.stores.tombstones;
-  const entries: Stamp[] = [];
-  for (const { key, value } of store.getRange(after === null ? {} : { start: after })) {
-    if (after !== null && key === after) continue;
-    if (entries.length >= REQUEST_PAGE_SIZE) return { entries, more: true };
-    entries.push([key as PrimaryKey, value.v, value.o]);
-  }
-  return { entries, more: false };
-}
+/** Merge records and tombstones under the conflict rule, logged so they relay. */
+export const MERGE = {
+  request: 'merge',
+  response: 'merge-result',
+  timeoutMs: REQUEST_TIMEOUT_MS,
+  requestSchema: z.object({ table: tableName, records: z.array(copied).max(REQUEST_PAGE_SIZE) }),
+  responseSchema: z.object({ written: keyList, deleted: keyList, tombstones: z.number().int().min(0) }),
+  answer: async ({ table, records }, context) => {
+    replicated(context, table);
+    if (!context.subscribes?.(table)) throw new ProtocolError(`this node does not take '${table}' from you`);
+    // Halted at a tombstone horizon: nothing merges until the user decided (horizon.ts).
+    if (haltRecord(context.database)) throw new ProtocolError(`replication of '${context.database.name}' is halted here at a tombstone horizon`);
+    if (!context.clock) throw new ProtocolError('this link cannot merge (no clock)');
+    return mergeLogged(context.database, context.clock, table, records as CopiedRecord[]);
+  },
+} satisfies PeerRequestKind<{ table: string; records: CopiedRecord[] }, MergeOutcome>;
 
-export type { DataRecord };
+/** The keys this node holds neither a record nor a tombstone of. */
+export const ABSENT = {
+  request: 'absent',
+  response: 'absent-result',
+  timeoutMs: REQUEST_TIMEOUT_MS,
+  requestSchema: z.object({ table: tableName, keys: keyList }),
+  responseSchema: z.object({ keys: keyList }),
+  answer: ({ table, keys }, context) => {
+    const found = replicated(context, table);
+    return { keys: keys.filter((key) => !found.getStored(key) && !found.getTombstone(key)) };
+  },
+} satisfies PeerRequestKind<{ table: string; keys: PrimaryKey[] }, { keys: PrimaryKey[] }>;
+
+export const REPAIR_REQUESTS = [STAMPS, FETCH, MERGE, ABSENT] as const;
