@@ -33,5 +33,5 @@ describe('offline past retention', () => {
       // Node 0 writes after the purge, so node 2's position is behind the purged log.
       await history.write(net.node(1), ['after-purge'], 64);
     },
-  }, { todo: 'needs h9-tomb: tombstone horizon (issue 9 defect 2)' });
+  });
 });
