@@ -10,6 +10,7 @@ import type { Table } from '../storage/table.ts';
 import type { DataRecord, LogEntry, PrimaryKey, SchemaChange } from '../storage/types.ts';
 import { wins } from './conflict.ts';
 import { ProtocolError } from './protocol.ts';
+import { systemRowProblem } from '../security/peer-input.ts';
 
 export const positionKey = (peer: string) => ['position', peer];
 export const SYNCED_KEY = ['synced'];
@@ -53,6 +54,8 @@ export async function applyEntries(
             if (!filter.accepts(write.t)) continue;
             const table = database.table(write.t);
             if (!table) throw new ProtocolError(`write to unknown table '${database.name}.${write.t}'`);
+            const rowProblem = systemRowProblem(database.name, write.t, write.k, write.r);
+            if (rowProblem) throw new ProtocolError(rowProblem);
             if (applyWrite(tx, table, write.k, write.d ? undefined : write.r)) outcome.applied++;
             else outcome.dropped++;
           }
@@ -76,6 +79,8 @@ export async function applyCopiedRecords(
   let applied = 0;
   await database.writeUnlogged(() => {
     for (const [key, version, origin, record] of records) {
+      const rowProblem = systemRowProblem(database.name, tableName, key, record);
+      if (rowProblem) throw new ProtocolError(rowProblem);
       clock.observe(version);
       const stamp = { v: version, o: origin };
       const stored = table.getStored(key);

@@ -5,6 +5,7 @@
  */
 import { Packr } from 'msgpackr';
 import { z } from 'zod';
+import { peerMessageProblem } from '../security/peer-input.ts';
 import type { DataRecord, LogEntry, PrimaryKey } from '../storage/types.ts';
 
 export const SUBPROTOCOL = 'peerdesk-replication-v1';
@@ -146,8 +147,15 @@ const logEntryShape = (value: unknown): value is LogEntry => {
   return typeof entry.v === 'number' && typeof entry.o === 'string' && Array.isArray(entry.w);
 };
 
-/** Decode and check a frame; throws ProtocolError naming what is wrong. */
+/** Decode and check a frame (shape, then every name and record: security/peer-input.ts); throws ProtocolError naming what is wrong. */
 export function decode(frame: Buffer): Message {
+  const message = decodeShape(frame);
+  const problem = peerMessageProblem(message);
+  if (problem) throw new ProtocolError(problem);
+  return message;
+}
+
+function decodeShape(frame: Buffer): Message {
   let value: unknown;
   try {
     value = packr.unpack(frame);

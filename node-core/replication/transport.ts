@@ -10,6 +10,7 @@ import type https from 'node:https';
 import net from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { MAX_FRAME_BYTES, SUBPROTOCOL } from './protocol.ts';
+import { limitUnadmitted, verifyReplicationUpgrade } from './upgrade-guard.ts';
 
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -78,12 +79,15 @@ export async function serveWebSockets(
     maxPayload: MAX_FRAME_BYTES,
     perMessageDeflate: false,
     handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+    // Browsers (an Origin header) are refused before the socket opens (upgrade-guard.ts).
+    verifyClient: verifyReplicationUpgrade,
   });
   wss.on('connection', (socket, request) => {
     if (socket.protocol !== SUBPROTOCOL) {
       socket.close(4002, `subprotocol ${SUBPROTOCOL} required`);
       return;
     }
+    limitUnadmitted(socket, request);
     onConnection(socket, request);
   });
   await new Promise<void>((resolve, reject) => {
