@@ -2,7 +2,8 @@
  * What a parsed JSON request body may hold (issue 10 item 10): only values that come back as
  * they were sent. JSON.parse turns `1e999` into Infinity (stored as null), `-0` into a number
  * JSON prints as 0 (a second, invisible key beside 0), and `"\ud800"` into a lone surrogate that
- * UTF-8 storage changes. Each is refused with the path of the value, before anything is stored;
+ * UTF-8 storage changes; a field named `__proto__` turns into a prototype wherever it is copied.
+ * Each is refused with the path of the value, before anything is stored;
  * the same walk bounds nesting, without recursion.
  */
 
@@ -24,6 +25,8 @@ export function jsonInputProblem(value: unknown, maxDepth = MAX_BODY_DEPTH): str
     }
     for (const key of Object.keys(item)) {
       if (!isWellFormed(key)) return `a field name ${describeString(key)} contains a lone UTF-16 surrogate, which cannot be stored as sent`;
+      // An own "__proto__" survives JSON.parse but becomes a prototype wherever it is copied by assignment.
+      if (key === '__proto__') return `${path || 'the body'} has a field named "__proto__", which is not allowed`;
       stack.push([(item as Record<string, unknown>)[key], depth + 1, path ? `${path}.${key}` : key]);
     }
   }
