@@ -16,7 +16,7 @@ import { SYNCED_KEY } from './apply.ts';
 import { Link, linkKey, type LinkEnvironment } from './link.ts';
 import { Membership, NODES_TABLE, type Peer } from './membership.ts';
 import { CloseCode, decode, ProtocolError, type Hello } from './protocol.ts';
-import { normalizeSerial, peerCertificateSerial, SecureTransport, type TlsMaterial } from './secure-transport.ts';
+import { peerCertificateSerial, SecureTransport, type TlsMaterial } from './secure-transport.ts';
 import { HANDSHAKE_TIMEOUT_MS, InsecureTransport, type Listener, type ReplicationTransport } from './transport.ts';
 import { caName, type CertificateStore } from '../security/certificates.ts';
 import { certificateDetails, createSigningRequest } from '../security/pki.ts';
