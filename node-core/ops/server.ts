@@ -73,6 +73,7 @@ export class OpsServer {
 
   #listen(server: http.Server | https.Server, port: number, host: string): Promise<{ host: string; port: number }> {
     server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => void this.#handle(req, res));
+    server.on('clientError', answerMalformedRequest);
     server.requestTimeout = 120_000;
     server.headersTimeout = 30_000;
     return new Promise((resolve, reject) => {
@@ -258,6 +259,21 @@ export class OpsServer {
     if (req.method === 'HEAD') res.end();
     else fs.createReadStream(file).pipe(res);
   }
+}
+
+/**
+ * A request Node's HTTP parser refused (bad header, bad request line, headers too large): answer
+ * with a JSON error naming the parser's reason, as for every other bad input, then close.
+ */
+function answerMalformedRequest(error: Error & { code?: string }, socket: import('node:stream').Duplex): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const body = JSON.stringify({ error: `Malformed HTTP request (${error.code ?? 'parse error'})` });
+  const reason = status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 /** Strict UTF-8: a body with invalid bytes is refused, not silently changed to U+FFFD. */

@@ -5,6 +5,7 @@
  * percent-encoding or URLs: each is a 400 naming the value, never stored, never a 500.
  */
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { NodeProcess } from '../support/node-process.ts';
 import { assertError } from '../support/ops.ts';
@@ -62,4 +63,36 @@ describe('values JSON cannot round-trip are refused', () => {
   test('the node still serves after all of it', async () => {
     assert.equal((await node.ok<unknown[]>({ operation: 'describe_all' })) !== null, true);
   });
+});
+
+describe('requests the HTTP parser refuses get a JSON 4xx too', () => {
+  let node: NodeProcess;
+  before(async () => {
+    node = await NodeProcess.start();
+  });
+  after(async () => node?.cleanup());
+
+  const rawHttp = (text: string) =>
+    new Promise<string>((resolve, reject) => {
+      const url = new URL(node.url);
+      const socket = net.connect(Number(url.port), url.hostname, () => socket.write(text));
+      let answer = '';
+      socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
+      socket.on('end', () => resolve(answer));
+      socket.on('error', reject);
+    });
+
+  for (const [name, text, status] of [
+    ['a header name with a space', 'POST / HTTP/1.1\r\nHost: x\r\nBad Header: 1\r\n\r\n', 400],
+    ['a request line that is not HTTP', 'HELLO\r\n\r\n', 400],
+    ['a control character in a header value', 'GET / HTTP/1.1\r\nHost: x\r\nX-A: a\u0001b\r\n\r\n', 400],
+    ['headers over the limit', `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
+  ] as const) {
+    test(`${name}: ${status} with {"error"}`, async () => {
+      const answer = await rawHttp(text);
+      assert.match(answer, new RegExp(`^HTTP/1.1 ${status} `));
+      const json = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+      assert.match(json.error, /Malformed HTTP request \(HPE_/);
+    });
+  }
 });
