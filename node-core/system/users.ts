@@ -33,6 +33,9 @@ export function describeRole(role: RoleName): { id: string; role: string; permis
 /** The hdb_user field holding the user's token generation (see tokens.ts). */
 export const TOKEN_GENERATION_FIELD = 'token_generation';
 
+/** Fields of an hdb_user row that never leave the node (responses, searches, sorts). */
+export const USER_SECRET_FIELDS: readonly string[] = ['password', TOKEN_GENERATION_FIELD];
+
 function newGeneration(): string {
   return crypto.randomBytes(16).toString('base64url');
 }
