@@ -287,11 +287,15 @@ function requestPath(target: string | undefined): string {
   } catch {
     throw badRequest(`Invalid request path ${JSON.stringify((target ?? '').slice(0, 100))}`);
   }
+  let decoded: string;
   try {
-    return decodeURIComponent(pathname);
+    decoded = decodeURIComponent(pathname);
   } catch {
     throw badRequest(`Invalid percent-encoding in request path ${JSON.stringify(pathname.slice(0, 100))}`);
   }
+  // No file name holds a NUL or a control character: such a path is an attack, not a page.
+  if (/[\u0000-\u001f\u007f]/.test(decoded)) throw badRequest(`Invalid request path ${JSON.stringify(pathname.slice(0, 100))}: control characters`);
+  return decoded;
 }
 
 function sendJson(res: http.ServerResponse, status: number, value: unknown): void {

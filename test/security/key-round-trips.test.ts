@@ -52,7 +52,7 @@ describe('values JSON cannot round-trip are refused', () => {
     assert.ok(rows.every((r) => !Object.is(r.id, -0)));
   });
 
-  for (const path of ['/%E0%A4%A', '/%', '/%ZZ', '/a/%C0%AF', '//', '//x:99999/']) {
+  for (const path of ['/%E0%A4%A', '/%', '/%ZZ', '/a/%C0%AF', '//', '//x:99999/', '/a%00b', '/x%0d%0aSet-Cookie:y']) {
     test(`GET ${path} answers 400, not 500`, async () => {
       const answer = await request(node, { method: 'GET', path });
       assert.equal(answer.status, 400, `${answer.status} ${answer.text}`);
