@@ -5,12 +5,12 @@
  */
 import path from 'node:path';
 import { HybridLogicalClock } from './clock/hlc.ts';
-import { bindHost, loadConfig, nodeName as deriveNodeName, parseCliFlags, parseDuration, type Config } from './config/index.ts';
+import { bindHost, loadConfig, nodeName as deriveNodeName, parseCliFlags, parseDuration, replicationOnOpsPort, type Config } from './config/index.ts';
 import { Logger } from './log/logger.ts';
 import { Authenticator } from './ops/auth.ts';
 import { createRegistry } from './ops/operations.ts';
 import { OpsServer } from './ops/server.ts';
-import { ReplicationManager } from './replication/manager.ts';
+import { ReplicationManager, type OpsListeners } from './replication/manager.ts';
 import { CertificateStore } from './security/certificates.ts';
 import type { NodeServices } from './services.ts';
 import { applySchemaFile } from './storage/schema-file.ts';
@@ -97,15 +97,17 @@ export async function startNode(options: StartNodeOptions = {}): Promise<Running
     const address = await server.listen(config.operationsApi.network.port, bindHost(config));
     const host = address.host.includes(':') ? `[${address.host}]` : address.host;
     const opsUrl = `http://${host}:${address.port}`;
-    const secureOps = await startSecureOps(server, services);
-    const replication = await startReplication(services);
+    const replication = new ReplicationManager(services, services.certificates);
+    const onOpsPort = replicationOnOpsPort(config);
+    const secureOps = await startSecureOps(server, services, onOpsPort ? replication : null);
+    await startReplication(services, replication, onOpsPort ? opsListeners(server, address.port, secureOps) : undefined);
     const retention = startRetentionPurge(services);
-    logger.notify('Node started', { nodeName, opsUrl, secureOpsUrl: secureOps, rootPath });
+    logger.notify('Node started', { nodeName, opsUrl, secureOpsUrl: secureOps?.url ?? null, replicationUrl: replication.url, rootPath });
 
     let stopping: Promise<void> | undefined;
     return {
       opsUrl,
-      secureOpsUrl: secureOps,
+      secureOpsUrl: secureOps?.url ?? null,
       opsPort: address.port,
       replicationUrl: replication.url,
       nodeName,
@@ -149,35 +151,55 @@ async function ensureFirstAdmin(
 
 /**
  * Replication: TLS with certificates on `replication.securePort`, plain WebSocket with IP-based
- * peer authentication on `replication.port` (the seed's insecure mode), either or both. Without
- * a listener the node still dials the peers it is told about.
+ * peer authentication on `replication.port` (the seed's insecure mode), either or both; with
+ * neither, on the operations API listeners (`ops`). Without a listener the node still dials
+ * the peers it is told about.
  */
-async function startReplication(services: NodeServices): Promise<ReplicationManager> {
-  const manager = new ReplicationManager(services, services.certificates);
-  await manager.start();
+async function startReplication(services: NodeServices, manager: ReplicationManager, ops: OpsListeners | undefined): Promise<void> {
+  await manager.start(ops);
   services.replication = manager;
-  return manager;
 }
 
-/** The operations API over HTTPS too when operationsApi.network.securePort is set. */
-async function startSecureOps(server: OpsServer, services: NodeServices): Promise<string | null> {
+interface SecureOps {
+  url: string;
+  port: number;
+  refresh(): void;
+}
+
+/** The ops listeners as replication sees them when it is served on the ops port. */
+function opsListeners(server: OpsServer, port: number, secureOps: SecureOps | null): OpsListeners {
+  return {
+    port,
+    securePort: secureOps?.port ?? null,
+    attach: (handler) => server.onUpgrade(handler),
+    refreshTls: () => secureOps?.refresh(),
+  };
+}
+
+/**
+ * The operations API over HTTPS too when operationsApi.network.securePort is set. With
+ * `replication` (served on the ops port) the listener also asks peers for their certificate
+ * and trusts what replication trusts.
+ */
+async function startSecureOps(server: OpsServer, services: NodeServices, replication: ReplicationManager | null): Promise<SecureOps | null> {
   const { securePort } = services.config.operationsApi.network;
   if (securePort === null) return null;
   const credentials = () => {
     const best = services.certificates.bestCertificate();
     if (!best) throw new Error('operationsApi.network.securePort is set but the node has no certificate for its name');
-    return { cert: best.row.certificate, key: best.key };
+    return { cert: best.row.certificate, key: best.key, ...(replication ? { ca: replication.trustedAuthorities() } : {}) };
   };
   const address = await server.listenSecure(securePort, bindHost(services.config), credentials());
-  services.certificates.onChange(() => {
+  const refresh = () => {
     try {
       address.refresh(credentials());
     } catch (error) {
       services.logger.error('Could not switch the HTTPS certificate', { error: String(error) });
     }
-  });
+  };
+  services.certificates.onChange(refresh);
   const host = address.host.includes(':') ? `[${address.host}]` : address.host;
-  return `https://${host}:${address.port}`;
+  return { url: `https://${host}:${address.port}`, port: address.port, refresh };
 }
 
 /** Names the node certificate is made for: the node name, its URL's host and loopback. */

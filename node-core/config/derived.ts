@@ -40,12 +40,31 @@ export function isLoopbackIp(host: string): boolean {
 const urlHost = (host: string): string => (net.isIPv6(host) ? `[${host}]` : host);
 
 /**
- * replication.url, else wss://<name>:<securePort>, else ws://<name>:<port>; null when the node
- * has no replication listener at all. (A port of 0 is resolved only once the listener is bound.)
+ * With neither `replication.port` nor `replication.securePort`, replication is served on the
+ * operations API listeners (the seed: "By default replication will connect on the operations
+ * API network interface/port"): ws on its HTTP port, wss on its HTTPS port.
+ */
+export function replicationOnOpsPort(config: Config): boolean {
+  return config.replication.port === null && config.replication.securePort === null;
+}
+
+/**
+ * Where replication listens and where a route without a port is dialed: the replication
+ * ports, or on the ops port the ops ports. TLS is preferred when both are there.
+ */
+export function replicationPorts(config: Config): { port: number | null; securePort: number | null } {
+  if (!replicationOnOpsPort(config)) return { port: config.replication.port, securePort: config.replication.securePort };
+  return { port: config.operationsApi.network.port, securePort: config.operationsApi.network.securePort };
+}
+
+/**
+ * replication.url, else wss://<name>:<securePort>, else ws://<name>:<port> (the ops ports when
+ * replication is on them). (A port of 0 is resolved only once the listener is bound.)
  */
 export function replicationUrl(config: Config): string | null {
-  const { url, securePort, port } = config.replication;
+  const { url } = config.replication;
   if (url) return url;
+  const { securePort, port } = replicationPorts(config);
   const host = urlHost(nodeName(config));
   if (securePort !== null) return `wss://${host}:${securePort}`;
   if (port !== null) return `ws://${host}:${port}`;

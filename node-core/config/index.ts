@@ -19,5 +19,5 @@ export { loadConfig, resolveRootPath, formatIssue, type LoadConfigOptions, type 
 export { ConfigError, type ConfigIssue } from './errors.ts';
 export { parseCliFlags, parseOverrideValue } from './overrides.ts';
 export { CONFIG_FILE_NAME, configToYaml, updateConfigFile } from './file.ts';
-export { bindHost, isLoopbackIp, nodeName, normalizeRoutes, replicationUrl } from './derived.ts';
+export { bindHost, isLoopbackIp, nodeName, normalizeRoutes, replicationOnOpsPort, replicationPorts, replicationUrl } from './derived.ts';
 export { normalizeRoute, parseRouteString, type NormalizedRoute, type RouteInput } from './routes.ts';

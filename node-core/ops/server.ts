@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
+import type { Duplex } from 'node:stream';
 import { badRequest, forbidden, isOpError, notFound, OpError, unauthorized } from '../errors.ts';
 import { UI_SECURITY_HEADERS } from '../security/csp.ts';
 import { jsonInputProblem } from '../security/json-input.ts';
@@ -43,7 +44,12 @@ export interface OpsServerOptions {
 export interface TlsCredentials {
   key: string;
   cert: string;
+  /** CAs whose client certificates are checked (replication on this port: peers present one) */
+  ca?: string[];
 }
+
+/** Who takes WebSocket upgrades on the ops listeners (replication on the ops port); `secure` for the HTTPS one. */
+export type UpgradeHandler = (request: http.IncomingMessage, socket: Duplex, head: Buffer, secure: boolean) => void;
 
 export class OpsServer {
   /** the HTTP listener, and the HTTPS one when operationsApi.network.securePort is set */
@@ -53,6 +59,7 @@ export class OpsServer {
   /** body bytes in flight: of authenticated requests, and (separately) of anonymous ones */
   readonly #bodies: BodyBudget;
   readonly #anonymousBodies = new BodyBudget(MAX_UNAUTHENTICATED_BODY_BYTES, MAX_IN_FLIGHT_UNAUTHENTICATED_BYTES);
+  #upgrade: UpgradeHandler | null = null;
 
   constructor(
     private readonly node: NodeServices,
@@ -65,15 +72,27 @@ export class OpsServer {
     return this.#listen(http.createServer(), port, host);
   }
 
-  /** HTTPS with the node's certificate; `refresh` swaps in new credentials for new connections. */
+  /** Send WebSocket upgrades to `handler`; without one they are refused (404). */
+  onUpgrade(handler: UpgradeHandler): void {
+    this.#upgrade = handler;
+  }
+
+  /**
+   * HTTPS with the node's certificate; `refresh` swaps in new credentials for new connections.
+   * With `ca`, clients are asked for a certificate (never required: operations use their own auth).
+   */
   listenSecure(port: number, host: string, credentials: TlsCredentials): Promise<{ host: string; port: number; refresh: (next: TlsCredentials) => void }> {
-    const server = https.createServer(credentials);
+    const server = https.createServer({ ...credentials, ...(credentials.ca ? { requestCert: true, rejectUnauthorized: false } : {}) });
     return this.#listen(server, port, host).then((address) => ({ ...address, refresh: (next: TlsCredentials) => server.setSecureContext(next) }));
   }
 
   #listen(server: http.Server | https.Server, port: number, host: string): Promise<{ host: string; port: number }> {
     server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => void this.#handle(req, res));
     server.on('clientError', answerMalformedRequest);
+    server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (this.#upgrade) this.#upgrade(req, socket, head, server instanceof https.Server);
+      else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    });
     server.requestTimeout = 120_000;
     server.headersTimeout = 30_000;
     return new Promise((resolve, reject) => {

@@ -25,6 +25,7 @@ import {
   type TableDigest,
   type TableSchema,
 } from './protocol.ts';
+import { NETWORK_FEATURE, type NetworkMessage } from './network-messages.ts';
 import { tableDigest } from './verify.ts';
 
 /** Frames sent but not yet acknowledged before the publisher waits. */
@@ -73,6 +74,8 @@ export interface LinkEnvironment {
   startTime(database: string): number | null;
   /** this node's CA (PEM) to offer peers, if it has one */
   authority(): string | null;
+  /** a cluster_network status request or answer from the peer (handled without holding up the link) */
+  network(link: Link, message: NetworkMessage): void;
 }
 
 /** What admission decides about an inbound peer's hello. */
@@ -239,6 +242,16 @@ export class Link {
     }
   }
 
+  /** Whether the peer said it understands `feature` (a peer of an older version understands none). */
+  peerHas(feature: string): boolean {
+    return this.#peerHello?.features?.includes(feature) ?? false;
+  }
+
+  /** Send a cluster_network message to the peer (dropped when the socket is not open). */
+  sendNetwork(message: NetworkMessage): void {
+    this.#send(message);
+  }
+
   /** New local commits: stream them if publishing. */
   wake(): void {
     void this.#pump();
@@ -280,6 +293,7 @@ export class Link {
         (t): TableSchema => ({ name: t.name, primaryKey: t.primaryKey, attributes: [...t.definition.attributes], replicate: t.definition.replicate }),
       ),
       ca: this.env.authority(),
+      features: [NETWORK_FEATURE],
     };
     if (this.signing && this.direction === 'outbound') hello.csr = this.signing.csr;
     this.#send(hello);
@@ -568,6 +582,9 @@ export class Link {
         if (!this.signing) throw new ProtocolError('certificate sent without a signing request');
         await this.signing.onCertificate(message.certificate, message.ca);
         return;
+      case 'status-request':
+      case 'status-result':
+        return this.env.network(this, message);
       case 'resync-request':
         if (this.#sendingCopy) return;
         await this.#sendCopy('resync');

@@ -7,7 +7,7 @@
 import crypto from 'node:crypto';
 import type http from 'node:http';
 import type { WebSocket } from 'ws';
-import { bindHost, isLoopbackIp } from '../config/index.ts';
+import { bindHost, isLoopbackIp, replicationOnOpsPort, replicationPorts } from '../config/index.ts';
 import { OpError } from '../errors.ts';
 import type { NodeServices } from '../services.ts';
 import type { Database } from '../storage/database.ts';
@@ -17,12 +17,15 @@ import { Link, linkKey, type LinkEnvironment } from './link.ts';
 import { Membership, NODES_TABLE, type Peer } from './membership.ts';
 import { CloseCode, decode, ProtocolError, type Hello } from './protocol.ts';
 import { peerCertificateSerial, SecureTransport, type TlsMaterial } from './secure-transport.ts';
-import { HANDSHAKE_TIMEOUT_MS, InsecureTransport, type Listener, type ReplicationTransport } from './transport.ts';
+import { HANDSHAKE_TIMEOUT_MS, InsecureTransport, upgradeEndpoint, type Listener, type ReplicationTransport } from './transport.ts';
+import type { Duplex } from 'node:stream';
 import { caName, type CertificateStore } from '../security/certificates.ts';
 import { certificateDetails, createSigningRequest } from '../security/pki.ts';
 import { revokedSerials, signJoiner } from '../security/admission.ts';
 import { markAdmitted } from './upgrade-guard.ts';
 import type { Admission } from './link.ts';
+import { networkHost } from './network-host.ts';
+import { ClusterNetwork } from './network.ts';
 
 export const BACKOFF_BASE_MS = 200;
 export const BACKOFF_CAP_MS = 30_000;
@@ -31,6 +34,16 @@ export const REFUSED_MIN_BACKOFF_MS = 1_000;
 /** A link that stayed open this long resets its peer's backoff. */
 const STABLE_LINK_MS = 5_000;
 const JOIN_TIMEOUT_MS = 15_000;
+
+/** The operations API listeners replication is served on when it has no port of its own. */
+export interface OpsListeners {
+  port: number;
+  securePort: number | null;
+  /** route the ops listeners' WebSocket upgrades to replication */
+  attach(handler: (request: http.IncomingMessage, socket: Duplex, head: Buffer, secure: boolean) => void): void;
+  /** re-read the HTTPS listener's certificate and trusted CAs (they changed) */
+  refreshTls(): void;
+}
 
 interface DialState {
   attempts: number;
@@ -41,6 +54,8 @@ interface DialState {
 
 export class ReplicationManager {
   readonly membership: Membership;
+  /** cluster_network: every member's status, gathered over the links */
+  readonly network: ClusterNetwork;
   readonly #links = new Map<string, Link>();
   readonly #dials = new Map<string, DialState>();
   readonly #copyClaims = new Map<string, Link>();
@@ -54,6 +69,7 @@ export class ReplicationManager {
   readonly #secure: SecureTransport | null;
   readonly #listeners: Listener[] = [];
   #stopped = false;
+  #opsTlsRefresh: (() => void) | null = null;
   #unsubscribers: Array<() => void> = [];
   #reconcileQueued = false;
 
@@ -65,7 +81,7 @@ export class ReplicationManager {
     private readonly certificates: CertificateStore | null,
   ) {
     const system = services.storage.requireDatabase(SYSTEM_DATABASE);
-    const { port, securePort } = services.config.replication;
+    const { port, securePort } = replicationPorts(services.config);
     // Peers known only by host name are assumed to listen like this node does.
     const secureByDefault = securePort !== null && certificates !== null;
     const defaultPort = (secureByDefault ? securePort : port) ?? 9925;
@@ -111,7 +127,9 @@ export class ReplicationManager {
         return services.storage.database(SYSTEM_DATABASE)?.getMeta<number>(JOIN_START_TIME_KEY) ?? null;
       },
       authority: () => certificates?.ownAuthority()?.certificate ?? null,
+      network: (link, message) => this.network.receive(link, message),
     };
+    this.network = new ClusterNetwork(networkHost(this, services));
   }
 
   /** What the TLS transport presents and trusts, read fresh for every connection. */
@@ -146,7 +164,49 @@ export class ReplicationManager {
     );
   }
 
-  async start(): Promise<void> {
+  /** Listen (on the replication ports, or with `ops` on the operations API listeners) and start linking. */
+  async start(ops?: OpsListeners): Promise<void> {
+    if (replicationOnOpsPort(this.services.config) && ops) this.#serveOnOps(ops);
+    else await this.#listen();
+    if (this.url) await this.#ensureSelfRecord();
+    const system = this.services.storage.requireDatabase(SYSTEM_DATABASE);
+    this.#unsubscribers.push(
+      system.onTablesChanged((tables) => {
+        if (tables.includes(NODES_TABLE)) {
+          this.#refreshTls();
+          this.#closeRevoked();
+          this.reconcileSoon();
+        }
+      }),
+      this.services.storage.onDatabaseCreated(() => this.reconcileSoon()),
+    );
+    if (this.certificates) this.#unsubscribers.push(this.certificates.onChange(() => this.#refreshTls()));
+    this.reconcile();
+  }
+
+  #refreshTls(): void {
+    this.#secure?.refresh();
+    this.#opsTlsRefresh?.();
+  }
+
+  /** Replication on the ops listeners: ws upgrades on the HTTP port, wss on the HTTPS one. */
+  #serveOnOps(ops: OpsListeners): void {
+    const host = this.services.nodeName.includes(':') ? `[${this.services.nodeName}]` : this.services.nodeName;
+    const insecure = upgradeEndpoint(ops.port, (socket, request) => this.#accept(socket, request, this.#insecure));
+    const secureTransport = this.#secure;
+    const secure = secureTransport && ops.securePort !== null ? upgradeEndpoint(ops.securePort, (socket, request) => this.#accept(socket, request, secureTransport)) : null;
+    ops.attach((request, socket, head, overTls) => {
+      const endpoint = overTls ? secure : insecure;
+      if (endpoint && !this.#stopped) endpoint.handle(request, socket, head);
+      else socket.destroy();
+    });
+    this.#listeners.push(insecure, ...(secure ? [secure] : []));
+    this.#opsTlsRefresh = () => ops.refreshTls();
+    this.url = secure ? `wss://${host}:${secure.port}` : `ws://${host}:${insecure.port}`;
+  }
+
+  /** Listeners of replication's own on replication.port / replication.securePort. */
+  async #listen(): Promise<void> {
     const { port, securePort } = this.services.config.replication;
     const host = this.services.nodeName.includes(':') ? `[${this.services.nodeName}]` : this.services.nodeName;
     const bind = bindHost(this.services.config);
@@ -162,20 +222,6 @@ export class ReplicationManager {
       this.#listeners.push(listener);
       this.url = `wss://${host}:${listener.port}`;
     }
-    if (this.url) await this.#ensureSelfRecord();
-    const system = this.services.storage.requireDatabase(SYSTEM_DATABASE);
-    this.#unsubscribers.push(
-      system.onTablesChanged((tables) => {
-        if (tables.includes(NODES_TABLE)) {
-          this.#secure?.refresh();
-          this.#closeRevoked();
-          this.reconcileSoon();
-        }
-      }),
-      this.services.storage.onDatabaseCreated(() => this.reconcileSoon()),
-    );
-    if (this.certificates) this.#unsubscribers.push(this.certificates.onChange(() => this.#secure?.refresh()));
-    this.reconcile();
   }
 
   #transportFor(url: string): ReplicationTransport & { dial: SecureTransport['dial'] } {
@@ -503,7 +549,7 @@ export class ReplicationManager {
   async #ensureSelfRecord(): Promise<void> {
     const self = this.membership.node(this.services.nodeName);
     const ca = this.certificates?.ownAuthority()?.certificate ?? null;
-    if (self?.url === this.url && (self?.ca ?? null) === ca) return;
+    if (self?.url === this.url && (self?.ca ?? null) === ca && self?.ca_info !== undefined && self?.replicates !== undefined) return;
     await this.membership.upsertNode({ name: this.services.nodeName, url: this.url, ca }, null);
   }
 }

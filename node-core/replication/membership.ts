@@ -8,6 +8,7 @@ import type { Database } from '../storage/database.ts';
 import type { DataRecord } from '../storage/types.ts';
 import { writeRecords, deleteRecords } from '../storage/writes.ts';
 import { SYSTEM_DATABASE } from '../system/tables.ts';
+import { caInfo, type CaInfo } from './ca-info.ts';
 import type { LinkPolicy } from './link.ts';
 
 export const NODES_TABLE = 'hdb_nodes';
@@ -19,16 +20,43 @@ export interface Subscription {
   subscribe: boolean;
 }
 
-/** A row of hdb_nodes. `subscriptions` is keyed by the node that set them (its view of this node). */
+/** Explicit subscriptions of a node row, keyed by the node that set them (its view of the row's node). */
+export type SubscriptionsBySetter = Record<string, Subscription[]>;
+
+/**
+ * A row of hdb_nodes, with HarperDB's fields: `subscriptions` (an array, or null for
+ * everything), `replicates`, `ca` and `ca_info`. Because hdb_nodes replicates here, more than
+ * one node may set subscriptions for a row: `subscriptions_by_node` keeps each setter's list
+ * (what the link policy reads) and `subscriptions` shows one of them, HarperDB's way.
+ */
 export interface NodeRecord {
   name: string;
   url: string | null;
-  subscriptions?: Record<string, Subscription[]> | null;
+  subscriptions?: Subscription[] | null;
+  subscriptions_by_node?: SubscriptionsBySetter | null;
+  replicates?: boolean;
   start_time?: number | null;
   revoked_certificates?: string[];
   shard?: number | null;
   ca?: string | null;
+  ca_info?: CaInfo | { error: string } | null;
   [attribute: string]: unknown;
+}
+
+/**
+ * Each setter's subscriptions of a row. Rows written before `subscriptions_by_node` existed
+ * kept that map in `subscriptions` itself: read either.
+ */
+export function subscriptionsBySetter(record: NodeRecord | undefined): SubscriptionsBySetter {
+  if (!record) return {};
+  if (record.subscriptions_by_node) return record.subscriptions_by_node;
+  const legacy: unknown = record.subscriptions;
+  return legacy && typeof legacy === 'object' && !Array.isArray(legacy) ? (legacy as SubscriptionsBySetter) : {};
+}
+
+/** The row fields for a new set of per-setter subscriptions: the map, and HarperDB's array beside it. */
+export function subscriptionFields(bySetter: SubscriptionsBySetter, setter: string): Pick<NodeRecord, 'subscriptions' | 'subscriptions_by_node'> {
+  return { subscriptions_by_node: bySetter, subscriptions: bySetter[setter] ?? Object.values(bySetter)[0] ?? null };
 }
 
 export interface Peer {
@@ -86,8 +114,8 @@ export class Membership {
    */
   policy(peer: string, database: string): LinkPolicy {
     if (!this.replicates(database)) return { publishes: () => false, subscribes: () => false };
-    const own = this.node(peer)?.subscriptions?.[this.nodeName];
-    const mirrored = this.node(this.nodeName)?.subscriptions?.[peer];
+    const own = subscriptionsBySetter(this.node(peer))[this.nodeName];
+    const mirrored = subscriptionsBySetter(this.node(this.nodeName))[peer];
     // Subscriptions that do not name the system database leave it flowing both ways: its
     // hdb_nodes rows carry the subscriptions to the peer (the mirror image) and membership.
     const explicit = (rows: Subscription[] | undefined) => rows && (database !== SYSTEM_DATABASE || rows.some((s) => s.database === database));
@@ -108,10 +136,16 @@ export class Membership {
     return { publishes: () => true, subscribes: () => true };
   }
 
-  /** Insert or merge a node row (logged: it replicates). */
+  /**
+   * Insert or merge a node row (logged: it replicates). Every row says it `replicates` (what
+   * flows is narrowed by subscriptions, not by this flag) and carries `ca_info` beside its `ca`.
+   */
   async upsertNode(record: Partial<NodeRecord> & { name: string }, user: string | null): Promise<void> {
     const table = this.system.requireTable(NODES_TABLE);
-    await this.system.transact((tx) => writeRecords(tx, table, [record as DataRecord], [record.name], 'upsert'), { user });
+    const row: Partial<NodeRecord> = { replicates: true, ...record };
+    if ('ca' in record) row.ca_info = caInfo(record.ca);
+    else if (this.node(record.name)?.ca_info === undefined) row.ca_info = caInfo(this.node(record.name)?.ca);
+    await this.system.transact((tx) => writeRecords(tx, table, [row as DataRecord], [record.name], 'upsert'), { user });
   }
 
   /** Remove a node row; false when there was none. */

@@ -7,6 +7,7 @@ import { Packr } from 'msgpackr';
 import { z } from 'zod';
 import { peerMessageProblem } from '../security/peer-input.ts';
 import type { DataRecord, LogEntry, PrimaryKey } from '../storage/types.ts';
+import { isNetworkMessageType, parseNetworkMessage, type NetworkMessage } from './network-messages.ts';
 
 export const SUBPROTOCOL = 'peerdesk-replication-v1';
 export const PROTOCOL_VERSION = 1;
@@ -62,6 +63,8 @@ export const helloSchema = z.object({
   ca: z.string().max(64 * 1024).nullable().optional(),
   /** add_node over wss with credentials: a certificate signing request for the receiver's CA */
   csr: z.string().max(64 * 1024).optional(),
+  /** optional messages the sender understands (e.g. 'status' for cluster_network); older nodes send none */
+  features: z.array(z.string().max(64)).max(64).optional(),
 });
 export type Hello = z.infer<typeof helloSchema>;
 
@@ -129,7 +132,7 @@ export interface CertificateMessage {
   ca: string;
 }
 
-export type Message = Hello | TxnsMessage | AckMessage | CopyStartMessage | CopyMessage | CopyEndMessage | VerifyMessage | VerifyResultMessage | ResyncRequestMessage | CertificateMessage;
+export type Message = Hello | TxnsMessage | AckMessage | CopyStartMessage | CopyMessage | CopyEndMessage | VerifyMessage | VerifyResultMessage | ResyncRequestMessage | CertificateMessage | NetworkMessage;
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
 
@@ -166,6 +169,11 @@ function decodeShape(frame: Buffer): Message {
     throw new ProtocolError('frame is not a message (no type)');
   }
   const message = value as { t: string } & Record<string, unknown>;
+  if (isNetworkMessageType(message.t)) {
+    const parsed = parseNetworkMessage(message);
+    if ('problem' in parsed) throw new ProtocolError(parsed.problem);
+    return parsed;
+  }
   switch (message.t) {
     case 'hello': {
       const parsed = helloSchema.safeParse(message);

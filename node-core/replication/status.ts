@@ -2,10 +2,10 @@
  * cluster_status (SPEC 5): HarperDB's shape, one connection per peer with a socket per
  * replicated database, plus our lag, pending and copy progress figures. Never credentials.
  */
-import { certificateDetails } from '../security/pki.ts';
+import { caInfo } from './ca-info.ts';
 import { linkKey, type Link } from './link.ts';
 import type { ReplicationManager } from './manager.ts';
-import type { Subscription } from './membership.ts';
+import { subscriptionsBySetter, type Subscription } from './membership.ts';
 
 /** A link that received nothing for this long reports "Waiting" instead of "Receiving". */
 const RECEIVING_WINDOW_MS = 5_000;
@@ -23,6 +23,7 @@ export function clusterStatus(manager: ReplicationManager, nodeName: string, url
         name: peer.name,
         url: peer.url,
         replicates: true,
+        replicateByDefault: true,
         from_route: peer.fromRoute,
         subscriptions: subscriptionsSeenFrom(manager, nodeName, peer.name),
         ...(record?.shard != null ? { shard: record.shard } : {}),
@@ -48,21 +49,10 @@ export function clusterStatus(manager: ReplicationManager, nodeName: string, url
  * peer's list mirrored (the peer's publish is this node's subscribe). Null: everything both ways.
  */
 function subscriptionsSeenFrom(manager: ReplicationManager, nodeName: string, peer: string): Subscription[] | null {
-  const own = manager.membership.node(peer)?.subscriptions?.[nodeName];
+  const own = subscriptionsBySetter(manager.membership.node(peer))[nodeName];
   if (own) return own;
-  const theirs = manager.membership.node(nodeName)?.subscriptions?.[peer];
+  const theirs = subscriptionsBySetter(manager.membership.node(nodeName))[peer];
   return theirs ? theirs.map((s) => ({ ...s, publish: s.subscribe, subscribe: s.publish })) : null;
-}
-
-/** The peer's certificate authority as cluster_status shows it (never a key, just the certificate's facts). */
-function caInfo(pem: string | null): Record<string, unknown> | null {
-  if (!pem) return null;
-  try {
-    const details = certificateDetails(pem);
-    return { subject: details.subject, issuer: details.issuer, serial_number: details.serial_number, valid_from: details.valid_from, valid_to: details.valid_to, fingerprint256: details.fingerprint256 };
-  } catch {
-    return { error: 'the CA recorded for this node is not a readable certificate' };
-  }
 }
 
 function socketStatus(link: Link, database: string): Record<string, unknown> {
@@ -74,11 +64,15 @@ function socketStatus(link: Link, database: string): Record<string, unknown> {
     connected: true,
     direction: link.direction,
     latency: link.latencyMs,
+    // HarperDB names the worker thread that holds the socket; a Peerdesk node has one.
+    thread_id: 0,
     nodes: [link.peer],
     lastCommitConfirmed: utc(link.lastAckAt),
     lastReceivedRemoteTime: utc(Math.floor(link.lastReceivedVersion)),
     lastReceivedLocalTime: utc(link.lastReceivedLocalTime),
     lastReceivedVersion: link.lastReceivedVersion || null,
+    // HarperDB's name; the time of the last transaction sent (sent as it commits on a live link).
+    lastSendTime: utc(Math.floor(link.lastSentVersion)),
     sendingMessage: utc(Math.floor(link.lastSentVersion)),
     backPressurePercent: link.backPressurePercent,
     lastReceivedStatus: receivedStatus,

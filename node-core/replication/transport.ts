@@ -8,6 +8,7 @@ import dns from 'node:dns/promises';
 import http from 'node:http';
 import type https from 'node:https';
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { MAX_FRAME_BYTES, SUBPROTOCOL } from './protocol.ts';
 import { limitUnadmitted, verifyReplicationUpgrade } from './upgrade-guard.ts';
@@ -74,8 +75,30 @@ export async function serveWebSockets(
   onConnection: (socket: WebSocket, request: http.IncomingMessage) => void,
 ): Promise<Listener> {
   server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => res.writeHead(426, { 'Content-Type': 'text/plain' }).end('WebSocket replication endpoint\n'));
+  const wss = replicationSocketServer({ server }, onConnection);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as net.AddressInfo;
+  return {
+    port: address.port,
+    close: async () => {
+      for (const client of wss.clients) client.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** The replication WebSocket endpoint's rules, one place for a listener of its own and for the ops port. */
+function replicationSocketServer(
+  attach: { server: http.Server | https.Server } | { noServer: true },
+  onConnection: (socket: WebSocket, request: http.IncomingMessage) => void,
+): WebSocketServer {
   const wss = new WebSocketServer({
-    server,
+    ...attach,
     maxPayload: MAX_FRAME_BYTES,
     perMessageDeflate: false,
     handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
@@ -90,18 +113,22 @@ export async function serveWebSockets(
     limitUnadmitted(socket, request);
     onConnection(socket, request);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  const address = server.address() as net.AddressInfo;
+  return wss;
+}
+
+/** Replication served on another server's upgrades (the operations API port, issue 11). */
+export interface UpgradeEndpoint extends Listener {
+  handle(request: http.IncomingMessage, socket: Duplex, head: Buffer): void;
+}
+
+export function upgradeEndpoint(port: number, onConnection: (socket: WebSocket, request: http.IncomingMessage) => void): UpgradeEndpoint {
+  const wss = replicationSocketServer({ noServer: true }, onConnection);
   return {
-    port: address.port,
+    port,
+    handle: (request, socket, head) => wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request)),
     close: async () => {
       for (const client of wss.clients) client.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }

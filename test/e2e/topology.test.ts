@@ -342,13 +342,13 @@ test('the cluster view against real nodes', { timeout: 90_000, skip: skipReason 
     }
 
     await setReceive(false);
-    const rows = await a.ok<Array<{ subscriptions: Record<string, Array<{ table: string; subscribe: boolean; publish: boolean }>> }>>({
+    const rows = await a.ok<Array<{ subscriptions_by_node: Record<string, Array<{ table: string; subscribe: boolean; publish: boolean }>> }>>({
       operation: 'search_by_id',
       database: 'system',
       table: 'hdb_nodes',
       ids: [b.host],
     });
-    const list = rows[0]?.subscriptions[a.host] ?? [];
+    const list = rows[0]?.subscriptions_by_node[a.host] ?? [];
     assert.deepEqual(
       list.map((s) => [s.table, s.publish, s.subscribe]),
       [

@@ -308,7 +308,7 @@ const rows: Row[] = [
 
   // ---- unknown databases and tables ----
   { name: 'describe_database of an unknown database', body: { operation: 'describe_database', database: 'nope' }, expectStatus: 404, expectError: /database 'nope' does not exist/ },
-  { name: 'insert into an unknown database', body: { operation: 'insert', database: 'nope', table: TABLE, records: [{ id: 909 }] }, expectStatus: 404, expectError: /database 'nope' does not exist/ },
+  { name: 'insert into an unknown database', body: { operation: 'insert', database: 'nope', table: TABLE, records: [{ id: 909 }] }, expectStatus: 400, expectError: /database 'nope' does not exist/ },
   { name: 'drop_database of an unknown database', body: { operation: 'drop_database', database: 'nope' }, expectStatus: 404, expectError: /database 'nope' does not exist/ },
   { name: 'describe_table of an unknown table', body: { operation: 'describe_table', database: DB, table: 'nope' }, expectStatus: 404, expectError: /Table 'badinput\.nope' does not exist/ },
   { name: 'search_by_id in an unknown table', body: { operation: 'search_by_id', database: DB, table: 'nope', ids: [1] }, expectStatus: 404, expectError: /Table 'badinput\.nope' does not exist/ },

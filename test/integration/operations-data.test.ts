@@ -112,10 +112,10 @@ describe('insert', () => {
     assert.deepEqual(await byId('ins_atomic', [1]), []);
   });
 
-  test('an unknown database or table is a 404', async () => {
+  test('an unknown database or table is a 400, as HarperDB answers it', async () => {
     await createTable(node, DB, 'ins_exists');
-    assertError(await node.op({ operation: 'insert', database: 'no_such_db', table: 'dog', records: [{ id: 1 }] }), 404, "database 'no_such_db' does not exist");
-    assertError(await node.op({ operation: 'insert', database: DB, table: 'no_such_table', records: [{ id: 1 }] }), 404, `Table '${DB}.no_such_table' does not exist`);
+    assertError(await node.op({ operation: 'insert', database: 'no_such_db', table: 'dog', records: [{ id: 1 }] }), 400, "database 'no_such_db' does not exist");
+    assertError(await node.op({ operation: 'insert', database: DB, table: 'no_such_table', records: [{ id: 1 }] }), 400, `Table '${DB}.no_such_table' does not exist`);
   });
 });
 
@@ -145,7 +145,7 @@ describe('update', () => {
     await createTable(node, DB, 'upd_bad');
     assertError(await node.op({ operation: 'update', database: DB, table: 'upd_bad', records: [{ name: 'x' }] }), 400, "records[0] has no 'id'");
     assertError(await node.op({ operation: 'update', database: DB, table: 'upd_bad', records: 'x' }), 400, "'records' must be an array");
-    assertError(await node.op({ operation: 'update', database: DB, table: 'upd_nope', records: [{ id: 1 }] }), 404, `Table '${DB}.upd_nope' does not exist`);
+    assertError(await node.op({ operation: 'update', database: DB, table: 'upd_nope', records: [{ id: 1 }] }), 400, `Table '${DB}.upd_nope' does not exist`);
   });
 });
 

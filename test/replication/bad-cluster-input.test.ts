@@ -139,8 +139,8 @@ describe('clustering operations reject bad input with a 400 naming the field', (
       [{ operation: 'update_node', hostname: OTHER }, 404, `'${OTHER}'`],
       [{ operation: 'update_node', url: `ws://${OTHER}:9930` }, 404, `'${OTHER}'`],
       [{ operation: 'update_node' }, 400, "'hostname'"],
-      [{ operation: 'remove_node', hostname: OTHER }, 404, `'${OTHER}'`],
-      [{ operation: 'remove_node', url: `ws://${OTHER}:9930` }, 404, `'${OTHER}'`],
+      [{ operation: 'remove_node', hostname: OTHER }, 400, `${OTHER} does not exist`],
+      [{ operation: 'remove_node', url: `ws://${OTHER}:9930` }, 400, `${OTHER} does not exist`],
       [{ operation: 'remove_node' }, 400, "'hostname'"],
       [{ operation: 'remove_node', hostname: 'bad host' }, 400, "'hostname'"],
     ].map(([body, ...rest]) => [

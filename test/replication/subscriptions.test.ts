@@ -54,10 +54,10 @@ async function connectionTo(node: NodeProcess, peer: string): Promise<Connection
   return status.connections.find((c) => c.name === peer);
 }
 
-/** The subscriptions `setter` set for `node` (node's own hdb_nodes row, keyed by the setter). */
+/** The subscriptions `setter` set for `node` (node's own hdb_nodes row, `subscriptions_by_node` keyed by the setter). */
 async function subscriptionsSetBy(node: NodeProcess, setter: string): Promise<unknown> {
-  const rows = await node.ok<Array<{ name: string; subscriptions?: Record<string, unknown> | null }>>({ operation: 'search_by_id', database: 'system', table: 'hdb_nodes', ids: [node.host] });
-  return rows[0]?.subscriptions?.[setter];
+  const rows = await node.ok<Array<{ name: string; subscriptions_by_node?: Record<string, unknown> | null }>>({ operation: 'search_by_id', database: 'system', table: 'hdb_nodes', ids: [node.host] });
+  return rows[0]?.subscriptions_by_node?.[setter];
 }
 
 describe('explicit subscriptions between A and B', () => {

@@ -341,7 +341,8 @@ describe('derived values', () => {
     assert.equal(replicationUrl(withReplication({ hostname: '127.0.0.2' })), 'wss://127.0.0.2:9933');
     assert.equal(replicationUrl(withReplication({ hostname: 'n', securePort: null, port: 9932 })), 'ws://n:9932');
     assert.equal(replicationUrl(withReplication({ hostname: '::1', securePort: 9000 })), 'wss://[::1]:9000');
-    assert.equal(replicationUrl(withReplication({ securePort: null, port: null })), null);
+    // Neither replication port: replication is on the operations API port (issue 11).
+    assert.equal(replicationUrl(withReplication({ securePort: null, port: null })), 'ws://127.0.0.1:9925');
   });
 
   it('bindHost: loopback IPs bind to themselves, localhost to 127.0.0.1, names to all interfaces, host overrides', () => {

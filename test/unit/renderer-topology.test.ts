@@ -170,6 +170,13 @@ describe('hdb_nodes records', () => {
     assert.deepEqual([parsed?.caPem?.slice(0, 5), parsed?.shard, Object.keys(parsed?.extra ?? {})], ['-----', 2, []]);
   });
 
+  test('Peerdesk rows: each setter\'s list from subscriptions_by_node, not the HarperDB array beside it', () => {
+    const list = [{ database: 'dev', table: 'dog', publish: true, subscribe: false }];
+    const parsed = parseNodeRow({ name: 'b', subscriptions: list, subscriptions_by_node: { c: list } }, 'a');
+    assert.deepEqual(parsed?.subscriptions, { c: list });
+    assert.deepEqual(Object.keys(parsed?.extra ?? {}), []);
+  });
+
   test('HarperDB 4 shape: a plain list is the subscriptions of the node it was read from', () => {
     const parsed = parseNodeRow({ name: 'b', subscriptions: [{ schema: 'dev', table: 'dog', publish: true, subscribe: true }] }, 'a');
     assert.deepEqual(Object.keys(parsed!.subscriptions), ['a']);

@@ -9,7 +9,8 @@ import { normalizeRoute, updateConfigFile, type RouteConfig } from '../../config
 import { badRequest, forbidden, notFound, OpError } from '../../errors.ts';
 import { SYNCED_KEY } from '../../replication/apply.ts';
 import { JOIN_START_TIME_KEY, START_TIME_KEY, type ReplicationManager } from '../../replication/manager.ts';
-import type { Subscription } from '../../replication/membership.ts';
+import { subscriptionFields, subscriptionsBySetter, type Subscription } from '../../replication/membership.ts';
+import { DEFAULT_NETWORK_TIMEOUT_MS, MAX_NETWORK_TIMEOUT_MS, MIN_NETWORK_TIMEOUT_MS } from '../../replication/network.ts';
 import { clusterStatus } from '../../replication/status.ts';
 import { tableDigest } from '../../replication/verify.ts';
 import type { NodeServices } from '../../services.ts';
@@ -132,15 +133,14 @@ async function addNode(request: NodeRequest, context: OperationContext): Promise
   // Before the first link opens: the peer may dial back (and offer a copy) as soon as it knows us.
   if (request.start_time !== undefined) await applyStartTime(request.start_time, manager, context.node.storage.requireDatabase(SYSTEM_DATABASE));
   if (request.authorization) await manager.join(name, url, authorizationHeader(request.authorization), request.verify_tls !== false);
-  const existing = manager.membership.node(name);
-  const subscriptions = { ...(existing?.subscriptions ?? {}) };
+  const subscriptions = { ...subscriptionsBySetter(manager.membership.node(name)) };
   if (request.subscriptions === null) delete subscriptions[context.node.nodeName];
   else if (request.subscriptions) subscriptions[context.node.nodeName] = request.subscriptions;
   await manager.membership.upsertNode(
     {
       name,
       url,
-      subscriptions,
+      ...subscriptionFields(subscriptions, context.node.nodeName),
       ...(request.revoked_certificates ? { revoked_certificates: request.revoked_certificates } : {}),
       ...(request.shard !== undefined ? { shard: request.shard } : {}),
     },
@@ -228,7 +228,8 @@ export const clusterOperations = [
       const routes = context.node.config.replication.routes;
       const remaining = routes.filter((route) => normalizeRoute(route as Parameters<typeof normalizeRoute>[0]).hostname !== name);
       const removedRow = await manager.membership.removeNode(name, actor(context));
-      if (!removedRow && remaining.length === routes.length) throw notFound(`Node '${name}' is not in this cluster`);
+      // HarperDB's answer for a node it has no record of: 400 "<name> does not exist".
+      if (!removedRow && remaining.length === routes.length) throw badRequest(`${name} does not exist`);
       if (remaining.length !== routes.length) saveRoutes(context, remaining);
       manager.reconcile();
       return { message: `Successfully removed '${name}' from cluster` };
@@ -316,6 +317,14 @@ export const clusterOperations = [
       const manager = replication(context);
       return clusterStatus(manager, context.node.nodeName, manager.url);
     },
+  }),
+  defineOperation({
+    name: 'cluster_network',
+    permission: 'super_user',
+    schema: z.object({
+      timeout: z.number().int().min(MIN_NETWORK_TIMEOUT_MS).max(MAX_NETWORK_TIMEOUT_MS).default(DEFAULT_NETWORK_TIMEOUT_MS),
+    }),
+    handler: (request, context) => replication(context).network.report(request.timeout),
   }),
   defineOperation({
     name: 'cluster_verify',

@@ -3,7 +3,9 @@
  * Records are checked before the write starts; each request is one atomic transaction.
  */
 import { z } from 'zod';
-import { forbidden } from '../../errors.ts';
+import { badRequest, forbidden, isOpError } from '../../errors.ts';
+import type { Database } from '../../storage/database.ts';
+import type { Table } from '../../storage/table.ts';
 import type { PrimaryKey } from '../../storage/types.ts';
 import { deleteRecords, validateRecords, writeRecords, type WriteMode } from '../../storage/writes.ts';
 import { SYSTEM_DATABASE } from '../../system/tables.ts';
@@ -26,6 +28,20 @@ function refuseSystemWrites(database: string): void {
   }
 }
 
+/**
+ * The table a write goes to. A missing database or table is the client's mistake, and HarperDB
+ * answers it with 400 and the same words ("Table 'dev.dog' does not exist").
+ */
+function writeTarget(context: OperationContext, databaseName: string, tableName: string): { database: Database; table: Table } {
+  try {
+    const database = context.node.storage.requireDatabase(databaseName);
+    return { database, table: database.requireTable(tableName) };
+  } catch (error) {
+    if (isOpError(error) && error.status === 404) throw badRequest(error.message);
+    throw error;
+  }
+}
+
 const RESPONSE_FIELD: Record<WriteMode, string> = {
   insert: 'inserted_hashes',
   update: 'update_hashes',
@@ -41,8 +57,7 @@ function writeOperation(mode: WriteMode) {
     schema: writeSchema,
     handler: async (request, context: OperationContext) => {
       refuseSystemWrites(request.database);
-      const database = context.node.storage.requireDatabase(request.database);
-      const table = database.requireTable(request.table);
+      const { database, table } = writeTarget(context, request.database, request.table);
       const keys = validateRecords(table, request.records, mode);
       const outcome = await database.transact(
         (tx) => writeRecords(tx, tx.table(request.table), request.records, keys, mode),

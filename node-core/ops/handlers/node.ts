@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { z } from 'zod';
 import { LOG_LEVELS } from '../../log/logger.ts';
+import { PEERDESK_VERSION } from '../../version.ts';
 import { defineOperation } from '../registry.ts';
 
 const INFO_ATTRIBUTES = ['system', 'time', 'cpu', 'memory', 'disk', 'network', 'database_metrics', 'harperdb_processes', 'replication'] as const;
@@ -35,7 +36,7 @@ export const nodeOperations = [
           hostname: os.hostname(),
           arch: process.arch,
           node_version: process.version,
-          peerdesk_version: process.env.npm_package_version ?? '0.1.0',
+          peerdesk_version: PEERDESK_VERSION,
           node_name: node.nodeName,
         },
         time: {

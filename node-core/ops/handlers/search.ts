@@ -30,6 +30,23 @@ function withoutSecrets(table: Table, records: DataRecord[]): DataRecord[] {
   return records.map((record) => Object.fromEntries(Object.entries(record).filter(([field]) => !USER_SECRET_FIELDS.includes(field))));
 }
 
+/**
+ * `get_attributes` as asked. HarperDB requires it; without it a Peerdesk node returns the
+ * records as stored (no null-filled attributes), as it always has.
+ */
+const requestedAttributes = getAttributes.unwrap().optional();
+
+/**
+ * What a search returns of each record. `get_attributes: ["*"]` is every attribute of the
+ * table, null where a record lacks it, as HarperDB answers; secrets are dropped after that.
+ */
+function shaped(table: Table, records: DataRecord[], attributes: readonly string[] | undefined): DataRecord[] {
+  if (!attributes) return withoutSecrets(table, records);
+  if (!attributes.includes('*')) return withoutSecrets(table, project(records, attributes));
+  const all = [...new Set([table.primaryKey, ...table.definition.attributes])];
+  return withoutSecrets(table, records.map((record) => ({ ...Object.fromEntries(all.map((a) => [a, null])), ...record })));
+}
+
 /** Searching or sorting hdb_user by a secret field (the password hash) would be an oracle for it: refused. */
 function refuseSecretAttributes(table: Table, attributes: string[]): void {
   const secret = isUserTable(table) ? attributes.find((attribute) => USER_SECRET_FIELDS.includes(attribute)) : undefined;
@@ -89,7 +106,7 @@ export const searchOperations = [
     name: 'search_by_id',
     aliases: ['search_by_hash'],
     permission: 'any',
-    schema: z.object({ database: databaseField, table: tableName, ids: z.array(primaryKeyValue).max(100_000), get_attributes: getAttributes }),
+    schema: z.object({ database: databaseField, table: tableName, ids: z.array(primaryKeyValue).max(100_000), get_attributes: requestedAttributes }),
     handler: (request, context) => {
       const table = tableOf(context, request.database, request.table);
       const records: DataRecord[] = [];
@@ -97,7 +114,7 @@ export const searchOperations = [
         const record = table.get(id);
         if (record) records.push(record);
       }
-      return project(withoutSecrets(table, records), request.get_attributes);
+      return shaped(table, records, request.get_attributes);
     },
   }),
   defineOperation({
@@ -108,7 +125,7 @@ export const searchOperations = [
       table: tableName,
       attribute: z.string().min(1),
       value: z.union([z.string(), z.number(), z.boolean(), z.null()]),
-      get_attributes: getAttributes,
+      get_attributes: requestedAttributes,
       limit: limitField,
       offset: offsetField,
     }),
@@ -116,7 +133,7 @@ export const searchOperations = [
       const table = tableOf(context, request.database, request.table);
       refuseSecretAttributes(table, [request.attribute]);
       const { records } = search(table, conditionForValue(request.attribute, request.value), request);
-      return project(withoutSecrets(table, records), request.get_attributes);
+      return shaped(table, records, request.get_attributes);
     },
   }),
   defineOperation({
@@ -128,7 +145,7 @@ export const searchOperations = [
         table: tableName,
         operator: z.enum(['and', 'or']).default('and'),
         conditions: z.array(conditionNode).max(100),
-        get_attributes: getAttributes,
+        get_attributes: requestedAttributes,
         limit: limitField,
         offset: offsetField,
         sort: sortSchema.optional(),
@@ -142,7 +159,7 @@ export const searchOperations = [
       const where: ConditionGroup = { operator: request.operator, conditions: request.conditions };
       refuseSecretAttributes(table, [...conditionAttributes(where), ...sortAttributes(request.sort)]);
       const { records } = search(table, where, request);
-      return project(withoutSecrets(table, records), request.get_attributes);
+      return shaped(table, records, request.get_attributes);
     },
   }),
 ];

@@ -1,8 +1,8 @@
 /**
  * system.hdb_nodes as the views use it: one record per node of the cluster (it replicates, so
- * every member holds every record), read with search_by_value. `subscriptions` is keyed by the
- * node that set them (Peerdesk); a HarperDB 4 array is taken as set by the node it was read
- * from. The CA certificate is kept aside so no view shows a PEM by accident.
+ * every member holds every record), read with search_by_value. Peerdesk keeps each setter's
+ * subscriptions in `subscriptions_by_node` (older Peerdesk rows: a map in `subscriptions`); a
+ * HarperDB 4 `subscriptions` array alone is taken as set by the node it was read from. The CA certificate is kept aside so no view shows a PEM by accident.
  */
 import type { OpsClient } from '../../api/ops-client.ts';
 import type { NodeSubscription } from '../../api/operations/update-node.ts';
@@ -20,7 +20,7 @@ export interface NodeRow {
   extra: Record<string, unknown>;
 }
 
-const KNOWN = new Set(['name', 'url', 'subscriptions', 'revoked_certificates', 'shard', 'ca', '__createdtime__', '__updatedtime__']);
+const KNOWN = new Set(['name', 'url', 'subscriptions', 'subscriptions_by_node', 'revoked_certificates', 'shard', 'ca', '__createdtime__', '__updatedtime__']);
 
 function subscriptionList(value: unknown): NodeSubscription[] | null {
   if (!Array.isArray(value)) return null;
@@ -37,7 +37,7 @@ function subscriptionList(value: unknown): NodeSubscription[] | null {
 export function parseNodeRow(raw: Record<string, unknown>, readFrom: string): NodeRow | null {
   if (typeof raw.name !== 'string' || !raw.name) return null;
   const subscriptions: Record<string, NodeSubscription[]> = {};
-  const stored = raw.subscriptions;
+  const stored = raw.subscriptions_by_node ?? raw.subscriptions;
   const asList = subscriptionList(stored);
   if (asList) subscriptions[readFrom] = asList;
   else if (stored && typeof stored === 'object') {
