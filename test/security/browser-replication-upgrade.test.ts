@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { REPLICATION_PORT, SECURE_REPLICATION_PORT, startClusterNode } from '../support/cluster.ts';
-import { freshLoopbackAddress, type NodeProcess } from '../support/node-process.ts';
+import { freshLoopbackAddress, NodeProcess } from '../support/node-process.ts';
 import { rawPeer } from './peer-support.ts';
 
 const BROWSER_HEADERS: Array<Record<string, string>> = [
@@ -49,6 +49,21 @@ describe('replication upgrades from browsers are refused', () => {
       assert.equal(outcome.upgradeStatus, 403, JSON.stringify(outcome));
     });
   }
+
+  test('replication on the operations API port (no replication port set) refuses browsers too', async () => {
+    const opsOnly = await NodeProcess.start({ args: ['--REPLICATION_PORT=null', '--REPLICATION_SECUREPORT=null'] });
+    try {
+      const outcome = await rawPeer(`ws://${opsOnly.host}:${opsOnly.port}`, 'somebody', { headers: { Origin: 'http://evil.example' } });
+      assert.equal(outcome.upgradeStatus, 403, JSON.stringify(outcome));
+      assert.match(outcome.upgradeBody, /refuses upgrades from browsers/);
+      // Without browser headers the same endpoint answers (and refuses the stranger by name).
+      const stranger = await rawPeer(`ws://${opsOnly.host}:${opsOnly.port}`, 'somebody.example', {});
+      assert.equal(stranger.upgradeStatus, null, JSON.stringify(stranger));
+      assert.equal(stranger.code, 4003, JSON.stringify(stranger));
+    } finally {
+      await opsOnly.cleanup();
+    }
+  });
 
   test('the node still serves, and nothing was written to its users', async () => {
     const users = await plain.ok<Array<{ username: string }>>({ operation: 'list_users' });
