@@ -65,6 +65,8 @@ export type IpcErrorCode =
   | 'AUTH_FAILED'
   /** the node answered with an error other than a refused login; `status` is its HTTP status */
   | 'REMOTE_ERROR'
+  /** a request carried a credential to an origin it was not saved or typed for (nothing was sent) */
+  | 'CREDENTIAL_REFUSED'
   /** a picked file is not what was asked for (not PEM, too big, unreadable) */
   | 'INVALID_FILE'
   /** anything else: a bug; the message says what failed */

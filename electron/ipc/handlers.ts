@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { postOperation, OPS_MAX_TIMEOUT_MS } from '../ops-http.ts';
 import { externalHttpUrl } from '../policy.ts';
 import { PEM_KINDS } from '../pem-files.ts';
+import { CredentialOrigins } from './credential-origins.ts';
 import {
   connectionIdSchema,
   connectionInputSchema,
@@ -143,6 +144,7 @@ function serialiseError(channel: string, error: unknown): IpcResult<never> {
 
 export function createIpcHandlers(deps: HandlerDeps): IpcHandlers {
   const post = deps.post ?? postOperation;
+  const credentials = new CredentialOrigins(() => deps.localNode.localNode().url);
 
   /** One handler: the sender check, argument validation, the work, and the result envelope. */
   function define<K extends IpcChannelName, S extends z.ZodTuple>(
@@ -186,7 +188,10 @@ export function createIpcHandlers(deps: HandlerDeps): IpcHandlers {
         }
         caCertificate ??= connection.caCertificate;
       }
-      return post(request.url, request.body, { headers: request.headers, timeoutMs: request.timeoutMs, caCertificate });
+      credentials.check({ ...request, savedConnection: request.connectionId !== undefined });
+      const response = await post(request.url, request.body, { headers: request.headers, timeoutMs: request.timeoutMs, caCertificate });
+      credentials.observe(request, response);
+      return response;
     }),
     pickPemFile: define('pickPemFile', z.tuple([pemKindSchema]), ([kind]) => deps.pickPemFile(kind)),
     appVersion: define('appVersion', none, () => deps.appVersion),

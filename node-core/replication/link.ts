@@ -1,55 +1,38 @@
 /**
  * One replication link: a WebSocket between this node and one peer for one database, carrying
- * both directions. As publisher it streams this node's transaction log after the peer's
- * position (or a snapshot copy first), bounded by an ack window; as subscriber it applies what
- * the peer sends, one frame at a time, and acks only after commit. Ping/pong detects a socket
- * that is open but silent.
+ * both directions. This module wires the parts together — the lifecycle (link-state.ts), the
+ * hello exchange (handshake.ts), publishing (publish.ts), subscribing (subscribe.ts), copies
+ * (copy.ts), liveness (liveness.ts) and peer requests (peer-requests.ts) — and owns the socket:
+ * every frame is read in order through one queue, listeners are attached when the link is made
+ * (nothing a peer sends before the link is ready is lost), and nothing a peer sends can throw
+ * out of an event handler: every failure closes the link with a reason (close-reason.ts).
  */
 import type { WebSocket } from 'ws';
 import type { HybridLogicalClock } from '../clock/hlc.ts';
 import type { Logger } from '../log/logger.ts';
-import { PURGED_THROUGH_KEY, type Database } from '../storage/database.ts';
-import type { LogEntry } from '../storage/types.ts';
-import { applyCopiedRecords, applyEntries, positionKey, SYNCED_KEY } from './apply.ts';
-import {
-  CloseCode,
-  COPY_BATCH_RECORDS,
-  decode,
-  encode,
-  MAX_ENTRIES_PER_FRAME,
-  PROTOCOL_VERSION,
-  ProtocolError,
-  type CopyMessage,
-  type Hello,
-  type Message,
-  type TableDigest,
-  type TableSchema,
-} from './protocol.ts';
-import { NETWORK_FEATURE, type NetworkMessage } from './network-messages.ts';
-import { tableDigest } from './verify.ts';
+import type { Database } from '../storage/database.ts';
+import { closeForError, closeSocket, RefusalError } from './close-reason.ts';
+import { CopyReceiver, type CopyProgress } from './copy.ts';
+import { buildHello, checkPeerHello, needsCopy, waitForCopyTurn } from './handshake.ts';
+import { assertInvariant, IllegalTransitionError, LinkInvariantError, LinkState, LinkStateMachine, OPEN_STATES, type LinkStateName } from './link-state.ts';
+import { Liveness } from './liveness.ts';
+import { PEER_MESSAGE_CHECKS, PeerRequests, VERIFY, type PeerRequestKind } from './peer-requests.ts';
+import { CloseCode, decode, encode, ProtocolError, type Hello, type Message, type PeerRequestMessage, type TableDigest } from './protocol.ts';
+import { filterForPeer, Publisher, SEND_HIGH_WATER_BYTES } from './publish.ts';
+import type { NetworkMessage } from './network-messages.ts';
+import { Subscriber } from './subscribe.ts';
+import { HANDSHAKE_TIMEOUT_MS } from './transport.ts';
 
-/** Frames sent but not yet acknowledged before the publisher waits. */
-export const MAX_UNACKED_FRAMES = 16;
-/** Writes (records) per frame at most; a single larger transaction still goes alone. */
-export const MAX_WRITES_PER_FRAME = 5000;
-/** Socket send buffer above which the publisher waits for it to drain. */
-export const SEND_HIGH_WATER_BYTES = 8 * 1024 * 1024;
-/** Initial-copy frames being committed at once on the receiving side. */
-export const MAX_COPY_APPLIES_IN_FLIGHT = 3;
-/** Received frames queued for apply above which reading from the socket pauses. */
+export { MAX_COPY_APPLIES_IN_FLIGHT, type CopyProgress } from './copy.ts';
+export { PING_INTERVAL_MS, PONG_TIMEOUT_MS } from './liveness.ts';
+export { IDLE_POSITION_INTERVAL_MS, MAX_UNACKED_FRAMES, SEND_HIGH_WATER_BYTES } from './publish.ts';
+export const VERIFY_TIMEOUT_MS = VERIFY.timeoutMs;
+/** Received frames queued for handling above which reading from the socket pauses. */
 export const MAX_QUEUED_FRAMES = 8;
-export const PING_INTERVAL_MS = 2_000;
-/** A link with no pong for this long is dead, whatever TCP thinks. */
-export const PONG_TIMEOUT_MS = 10_000;
-export const VERIFY_TIMEOUT_MS = 30_000;
-/**
- * Positions that move without data (everything filtered or duplicate) are sent and persisted
- * at most this often: they only save re-sending duplicates after a reconnect.
- */
-export const IDLE_POSITION_INTERVAL_MS = 1_000;
 
 export type LinkDirection = 'outbound' | 'inbound';
-export type LinkState = 'handshaking' | 'open' | 'closed';
+/** The coarse view of the lifecycle others read: hello exchange, established, or done. */
+export type LinkStatus = 'handshaking' | 'open' | 'closed';
 
 /** What the link asks of its node; answered live so subscription changes apply at once. */
 export interface LinkPolicy {
@@ -81,14 +64,10 @@ export interface LinkEnvironment {
 /** What admission decides about an inbound peer's hello. */
 export type Admission = { refused: string } | { refused?: undefined; certificate?: { certificate: string; ca: string } };
 
-export interface CopyProgress {
-  copied: number;
-  total: number;
-  done: boolean;
-}
+/** States in which the link holds this database's copy claim. */
+const CLAIM_STATES: LinkStateName[] = [LinkState.awaitingCopy, LinkState.hello, LinkState.copyingOut, LinkState.streaming];
 
 export class Link {
-  state: LinkState = 'handshaking';
   /** set at construction for outbound links, from the peer's hello for inbound ones */
   peer: string;
   peerUrl: string | null = null;
@@ -102,47 +81,21 @@ export class Link {
   /** serial (upper-case hex) of the certificate the peer presented over TLS, when known */
   peerCertificateSerial: string | null = null;
   readonly openedAt = Date.now();
+  lastFrameAt = 0;
 
-  // subscriber side
+  readonly #machine: LinkStateMachine;
+  readonly #publisher: Publisher;
+  readonly #subscriber: Subscriber;
+  readonly #copyIn: CopyReceiver;
+  readonly #liveness: Liveness;
+  readonly #requests: PeerRequests;
   #peerHello: Hello | null = null;
+  /** a hello was received (it may still be being admitted) */
+  #helloSeen = false;
   #queue: Promise<void> = Promise.resolve();
   #queued = 0;
   #paused = false;
-  #copy: CopyProgress | null = null;
-  /** copy frames being applied (committed in order by lmdb-js) */
-  readonly #copyApplies: Array<Promise<void>> = [];
-  #copyClaimed = false;
-  lastReceivedVersion = 0;
-  lastReceivedLocalTime = 0;
-  lastAppliedLag = 0;
-  lastFrameAt = 0;
-
-  // publisher side
-  #sentThrough = 0;
-  #ackedThrough = 0;
-  #inFlight: number[] = [];
-  #publishing = false;
-  #pumping = false;
-  #pumpAgain = false;
-  #sendingCopy = false;
-  /** #sentThrough is a position the peer has (not a start_time or nothing): a purge past it is a gap */
-  #sentIsPosition = false;
-  lastAckAt = 0;
-  lastSentVersion = 0;
-  #idlePositionTimer: NodeJS.Timeout | null = null;
-  /** last sequence of the peer's log applied here (persisted at once with data, lazily without) */
-  #appliedThrough: number | null = null;
-  #positionPersistTimer: NodeJS.Timeout | null = null;
-
-  // liveness
-  latencyMs: number | null = null;
-  #pingSentAt = 0;
-  #lastPongAt = Date.now();
-  #pingTimer: NodeJS.Timeout | null = null;
-  #unsubscribe: (() => void) | null = null;
   readonly #closedListeners: Array<(link: Link) => void> = [];
-  readonly #verifications = new Map<number, { resolve: (results: TableDigest[]) => void; reject: (error: Error) => void }>();
-  #nextVerifyId = 1;
 
   constructor(
     readonly socket: WebSocket,
@@ -156,90 +109,143 @@ export class Link {
     private readonly signing?: { csr: string; onCertificate: (certificate: string, ca: string) => Promise<void> },
   ) {
     this.peer = expectedPeer;
+    this.#machine = new LinkStateMachine(direction === 'outbound' ? LinkState.connecting : LinkState.hello);
+    const port = this.#port();
+    this.#publisher = new Publisher(port);
+    this.#subscriber = new Subscriber(port);
+    this.#copyIn = new CopyReceiver(port, (error) => this.#fail(error));
+    this.#liveness = new Liveness(socket, this.#machine, (reason) => (this.closeReason ||= reason));
+    this.#requests = new PeerRequests(port, (message) => this.#send(message));
     socket.binaryType = 'nodebuffer';
-    socket.on('message', (data: Buffer) => this.#receive(data));
-    socket.on('pong', () => {
-      this.#lastPongAt = Date.now();
-      this.latencyMs = this.#lastPongAt - this.#pingSentAt;
-    });
-    socket.on('close', (code, reason) => this.#closed(code, reason.toString()));
+    socket.on('message', (data: Buffer) => this.#guard(() => this.#receive(data)));
+    socket.on('pong', () => this.#liveness.pong());
+    socket.on('close', (code, reason) => this.#guard(() => this.#closed(code, reason.toString())));
     socket.on('error', (error) => {
       this.closeReason ||= error.message;
       this.errorCode ||= (error as NodeJS.ErrnoException).code ?? null;
       env.logger.debug('Replication socket error', { peer: this.peer, database: database.name, error: error.message });
     });
-    if (direction === 'outbound') {
-      if (socket.readyState === socket.OPEN) void this.#sendHelloWhenReady();
-      else socket.once('open', () => void this.#sendHelloWhenReady());
+    if (socket.readyState === socket.CLOSING || socket.readyState === socket.CLOSED) {
+      // Its close event is past: end the link on the next turn, after the caller has registered it.
+      setImmediate(() => this.#guard(() => this.#closed(1006, 'socket closed before the link was made')));
+    } else if (direction === 'outbound') {
+      if (socket.readyState === socket.OPEN) this.#guard(() => this.#beginOutbound());
+      else socket.once('open', () => this.#guard(() => this.#beginOutbound()));
+    } else {
+      this.#armHandshakeTimer();
+      this.#liveness.start();
     }
+  }
+
+  /**
+   * An inbound peer whose hello is not admitted in time is dropped (owned by 'hello'). Outbound
+   * links have none: the peer may rightly wait its copy turn before answering; liveness (ping)
+   * covers a dead one.
+   */
+  #armHandshakeTimer(): void {
+    const timer = setTimeout(() => this.close(CloseCode.protocolError, `hello exchange not finished within ${HANDSHAKE_TIMEOUT_MS} ms`), HANDSHAKE_TIMEOUT_MS);
+    timer.unref();
+    this.#machine.own('handshake-timer', () => clearTimeout(timer), [LinkState.hello]);
   }
 
   get key(): string {
     return linkKey(this.peer, this.database.name);
   }
 
+  /** The lifecycle state (link-state.ts). */
+  get phase(): LinkStateName {
+    return this.#machine.state;
+  }
+
+  get state(): LinkStatus {
+    if (this.#machine.isEnding) return 'closed';
+    return this.#machine.isOpen ? 'open' : 'handshaking';
+  }
+
   get copyProgress(): CopyProgress | null {
-    return this.#copy;
+    return this.#copyIn.progress;
   }
 
   get ackedThrough(): number {
-    return this.#ackedThrough;
+    return this.#publisher.ackedThrough;
+  }
+
+  get lastAckAt(): number {
+    return this.#publisher.lastAckAt;
+  }
+
+  get lastSentVersion(): number {
+    return this.#publisher.lastSentVersion;
+  }
+
+  get lastReceivedVersion(): number {
+    return this.#subscriber.lastReceivedVersion;
+  }
+
+  get lastReceivedLocalTime(): number {
+    return this.#subscriber.lastReceivedLocalTime;
+  }
+
+  get lastAppliedLag(): number {
+    return this.#subscriber.lastAppliedLag;
+  }
+
+  get latencyMs(): number | null {
+    return this.#liveness.latencyMs;
   }
 
   get backPressurePercent(): number {
     return Math.min(100, Math.round((this.socket.bufferedAmount / SEND_HIGH_WATER_BYTES) * 100));
   }
 
+  /** Names of the timers and listeners the link holds now (none once closed). */
+  resources(): string[] {
+    return this.#machine.resources();
+  }
+
   /** Log entries this node still has to get confirmed by the peer. */
   pendingTransactions(): number {
-    if (this.state !== 'open' || !this.#publishing) return 0;
     const policy = this.env.policy(this.peer, this.database.name);
-    let count = 0;
     // Only what this peer still needs: not its own writes coming back, not filtered tables.
-    for (const { entry } of this.database.readLog(this.#ackedThrough, 100_000)) if (this.#filterForPeer(entry, policy)) count++;
-    return count;
+    return this.#publisher.pending((entry) => filterForPeer(this.database, this.peer, entry, (t) => policy.publishes(t)));
+  }
+
+  /** `listener` runs when the link is established (at once if it is). */
+  onOpen(listener: (link: Link) => void): void {
+    this.#machine.onOpen(() => listener(this));
   }
 
   onClosed(listener: (link: Link) => void): void {
-    this.#closedListeners.push(listener);
+    if (this.#machine.state === LinkState.closed) listener(this);
+    else this.#closedListeners.push(listener);
   }
 
+  /** Close with `code` and `reason` (cut to fit); the link is closed once the socket is. */
   close(code: number, reason: string): void {
-    if (this.state === 'closed') return;
+    if (this.#machine.isEnding) return;
     this.closeReason = reason;
     this.closeCode = code;
-    // Close reasons are limited to 123 bytes by the WebSocket protocol.
-    this.socket.close(code, Buffer.from(reason).subarray(0, 123).toString());
-    // A peer that never answers the close handshake must not keep the link half-open.
-    setTimeout(() => this.socket.terminate(), 2_000).unref();
-    this.#closed(code, reason);
+    this.#machine.transition(LinkState.closing);
+    closeSocket(this.socket, code, reason);
+    // The link's own state does not wait for the close handshake: its resources are gone now.
+    this.#finish();
+  }
+
+  /** Ask the peer something from the peer-request table (peer-requests.ts). */
+  request<Request extends object, Response extends object>(kind: PeerRequestKind<Request, Response>, request: Request): Promise<Response> {
+    if (!this.#machine.isOpen) return Promise.reject(new Error(`link to '${this.peer}' is not open`));
+    return this.#requests.ask(kind, request);
   }
 
   /** The peer's digests of `tables` (cluster_verify). */
-  verify(tables: string[]): Promise<TableDigest[]> {
-    if (this.state !== 'open') return Promise.reject(new Error(`link to '${this.peer}' is not open`));
-    const id = this.#nextVerifyId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#verifications.delete(id);
-        reject(new Error(`'${this.peer}' did not answer within ${VERIFY_TIMEOUT_MS} ms`));
-      }, VERIFY_TIMEOUT_MS);
-      this.#verifications.set(id, {
-        resolve: (results) => (clearTimeout(timer), resolve(results)),
-        reject: (error) => (clearTimeout(timer), reject(error)),
-      });
-      this.#send({ t: 'verify', id, tables });
-    });
+  async verify(tables: string[]): Promise<TableDigest[]> {
+    return (await this.request(VERIFY, { tables })).results;
   }
 
   /** Exchange full copies with the peer, each side merging the other's (cluster_verify repair). */
   repair(): void {
     this.#send({ t: 'resync-request' });
-    if (!this.#sendingCopy && this.#publishing) {
-      void this.#sendCopy('resync')
-        .then(() => this.#pump())
-        .catch((error: unknown) => this.#fail(error));
-    }
+    void this.#publisher.resync().catch((error: unknown) => this.#fail(error));
   }
 
   /** Whether the peer said it understands `feature` (a peer of an older version understands none). */
@@ -254,259 +260,82 @@ export class Link {
 
   /** New local commits: stream them if publishing. */
   wake(): void {
-    void this.#pump();
+    this.#publisher.wake();
+  }
+
+  /** Hand the link a frame read before it existed (the inbound hello, read to pick the database). */
+  deliver(data: Buffer): void {
+    this.#guard(() => this.#receive(data));
   }
 
   // ---- handshake ----
 
-  /**
-   * While another link copies this database, wait: streaming a peer's whole log into a database
-   * still being copied would apply most records twice, and log them.
-   */
-  async #sendHelloWhenReady(): Promise<void> {
-    for (;;) {
-      const synced = this.database.getMeta<boolean>(SYNCED_KEY) === true;
-      const copying = synced || this.env.startTime(this.database.name) !== null ? null : this.env.copyInProgress(this.database.name, this);
-      if (!copying) break;
-      await copying;
-      if (this.state === 'closed') return;
-    }
+  async #beginOutbound(): Promise<void> {
+    this.#machine.transition(LinkState.awaitingCopy);
+    this.#liveness.start();
+    if (!(await this.#waitForCopyTurn())) return;
+    this.#machine.transition(LinkState.hello);
     this.#sendHello();
   }
 
+  #waitForCopyTurn(): Promise<boolean> {
+    return waitForCopyTurn(this.env, this.database, () => this.env.copyInProgress(this.database.name, this), () => this.#machine.isEnding);
+  }
+
   #sendHello(): void {
-    const synced = this.database.getMeta<boolean>(SYNCED_KEY) === true;
     // Only one link per database copies; the others stream as if synced meanwhile.
-    const wantsCopy = !synced && this.env.startTime(this.database.name) === null && this.env.claimCopy(this.database.name, this);
-    this.#copyClaimed = wantsCopy;
-    const position = this.database.getMeta<number>(positionKey(this.peer)) ?? 0;
-    const hello: Hello = {
-      t: 'hello',
-      protocol: PROTOCOL_VERSION,
-      node: this.env.nodeName,
-      url: this.env.nodeUrl(),
-      database: this.database.name,
-      position,
-      synced: !wantsCopy,
-      startTime: position === 0 ? this.env.startTime(this.database.name) : null,
-      tables: this.database.tables().map(
-        (t): TableSchema => ({ name: t.name, primaryKey: t.primaryKey, attributes: [...t.definition.attributes], replicate: t.definition.replicate }),
-      ),
-      ca: this.env.authority(),
-      features: [NETWORK_FEATURE],
-    };
-    if (this.signing && this.direction === 'outbound') hello.csr = this.signing.csr;
-    this.#send(hello);
+    const wantsCopy = needsCopy(this.env, this.database) && this.env.claimCopy(this.database.name, this);
+    if (wantsCopy) this.#machine.own('copy-claim', () => this.env.releaseCopy(this.database.name, this), CLAIM_STATES);
+    this.#send(buildHello(this.env, this.database, this.peer, wantsCopy, this.direction === 'outbound' ? this.signing?.csr : undefined));
   }
 
   async #onHello(hello: Hello): Promise<void> {
-    if (hello.protocol !== PROTOCOL_VERSION) throw new ProtocolError(`protocol version ${hello.protocol} is not ${PROTOCOL_VERSION}`);
-    if (hello.database !== this.database.name) throw new ProtocolError(`hello for database '${hello.database}' on the link for '${this.database.name}'`);
-    if (this.direction === 'outbound' && hello.node !== this.peer) {
-      throw new ProtocolError(`expected node '${this.peer}' but '${hello.node}' answered`);
-    }
+    checkPeerHello(hello, this.database, this.direction === 'outbound' ? this.peer : null);
     let admission: Admission = {};
     if (this.direction === 'inbound') {
       this.peer = hello.node;
       admission = await this.admit(this, hello);
-      if (admission.refused !== undefined) {
-        this.close(CloseCode.refused, admission.refused);
-        return;
-      }
+      if (this.#machine.isEnding) return;
+      if (admission.refused !== undefined) throw new RefusalError(admission.refused);
     }
     this.peerUrl = hello.url;
     this.peerCa = hello.ca ?? null;
     this.#peerHello = hello;
     await this.database.ensureTables(hello.tables.filter((t) => t.replicate));
+    // The socket may have closed while storage was awaited: a closed link stays closed.
+    if (this.#machine.isEnding) return;
     if (this.direction === 'inbound') {
-      await this.#sendHelloWhenReady();
-      if (this.state === 'closed') return;
+      this.#machine.transition(LinkState.awaitingCopy);
+      if (!(await this.#waitForCopyTurn())) return;
+      this.#sendHello();
       if (admission.certificate) this.#send({ t: 'certificate', ...admission.certificate });
     }
-    this.state = 'open';
-    this.#startPing();
+    this.#open(hello);
+  }
+
+  #open(hello: Hello): void {
+    // Publishing moves the link to copying-out or streaming before its first await.
+    const publishing = this.#publisher.start(hello, (listener) => this.database.onCommit(listener));
+    publishing.catch((error: unknown) => this.#fail(error));
+    if (this.#machine.isEnding) return;
+    assertInvariant(this.#machine.holds('ping-timer'), 'an open link pings its peer');
     this.env.logger.info('Replication link open', { peer: this.peer, database: this.database.name, direction: this.direction });
-    await this.#startPublishing(hello);
   }
 
-  // ---- publisher ----
-
-  async #startPublishing(hello: Hello): Promise<void> {
-    const purgedThrough = this.database.getMeta<number>(PURGED_THROUGH_KEY) ?? 0;
-    const missedPurged = hello.position > 0 && hello.position < purgedThrough;
-    if ((!hello.synced && hello.startTime === null) || missedPurged) {
-      await this.#sendCopy(missedPurged ? 'resync' : 'initial');
-    } else {
-      this.#sentThrough = hello.position > 0 ? hello.position : (hello.startTime ?? 0);
-      this.#sentIsPosition = hello.position > 0;
-    }
-    this.#ackedThrough = this.#sentThrough;
-    this.#publishing = true;
-    this.#unsubscribe = this.database.onCommit(() => this.wake());
-    await this.#pump();
-  }
-
-  /** Send a consistent snapshot of every published table, then stream from its position. */
-  async #sendCopy(kind: 'initial' | 'resync'): Promise<void> {
-    this.#sendingCopy = true;
-    const snapshot = this.database.openSnapshot();
-    try {
-      const policy = this.env.policy(this.peer, this.database.name);
-      const tables = this.database.tables().filter((t) => t.definition.replicate && policy.publishes(t.name));
-      const total = tables.reduce((sum, t) => sum + snapshot.count(t), 0);
-      this.env.logger.info('Sending database copy', { peer: this.peer, database: this.database.name, kind, total });
-      // Tables created after the hello but before the snapshot are in neither the hello nor
-      // the log streamed after the snapshot: name them here.
-      const schemas = tables.map((t): TableSchema => ({ name: t.name, primaryKey: t.primaryKey, attributes: [...t.definition.attributes], replicate: t.definition.replicate }));
-      this.#send({ t: 'copy-start', total, sequence: snapshot.sequence, tables: schemas });
-      for (const table of tables) {
-        let batch: CopyMessage['records'] = [];
-        const flush = async () => {
-          if (batch.length === 0) return;
-          this.#send({ t: 'copy', table: table.name, records: batch });
-          batch = [];
-          await this.#drained();
-        };
-        for (const { key, stored } of snapshot.records(table)) {
-          batch.push([key, stored.v, stored.o, stored.r]);
-          if (batch.length >= COPY_BATCH_RECORDS) await flush();
-          if (this.state === 'closed') return;
-        }
-        for (const { key, tombstone } of snapshot.tombstones(table)) {
-          batch.push([key, tombstone.v, tombstone.o, null]);
-          if (batch.length >= COPY_BATCH_RECORDS) await flush();
-        }
-        await flush();
-      }
-      this.#send({ t: 'copy-end', sequence: snapshot.sequence });
-      this.#sentThrough = Math.max(this.#sentThrough, snapshot.sequence);
-      this.#sentIsPosition = true;
-    } finally {
-      snapshot.release();
-      this.#sendingCopy = false;
-    }
-  }
-
-  /** Wait until the socket's send buffer is below the high-water mark (or the link closed). */
-  async #drained(): Promise<void> {
-    while (this.state !== 'closed' && this.socket.bufferedAmount > SEND_HIGH_WATER_BYTES) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  }
-
-  async #pump(): Promise<void> {
-    if (!this.#publishing || this.#sendingCopy || this.state !== 'open') return;
-    if (this.#pumping) {
-      this.#pumpAgain = true;
-      return;
-    }
-    this.#pumping = true;
-    try {
-      do {
-        this.#pumpAgain = false;
-        if (this.#purgedPastSent()) {
-          // The peer fell behind by more than the log retention while linked (slow or stalled):
-          // what it has not been sent is gone from the log, so it gets a snapshot to merge.
-          this.env.logger.warn('Peer is behind the purged log: resyncing it', { peer: this.peer, database: this.database.name });
-          await this.#sendCopy('resync');
-        }
-        while (this.state === 'open' && this.#inFlight.length < MAX_UNACKED_FRAMES && this.socket.bufferedAmount < SEND_HIGH_WATER_BYTES) {
-          if (this.#purgedPastSent()) {
-            this.#pumpAgain = true;
-            break;
-          }
-          if (!this.#sendNextFrame()) break;
-        }
-      } while (this.#pumpAgain && this.state === 'open');
-    } finally {
-      this.#pumping = false;
-    }
-  }
-
-  #purgedPastSent(): boolean {
-    return this.#sentIsPosition && (this.database.getMeta<number>(PURGED_THROUGH_KEY) ?? 0) > this.#sentThrough;
-  }
-
-  /** Read the log after what was sent, filter for this peer, send one frame. False when nothing new. */
-  #sendNextFrame(): boolean {
-    const policy = this.env.policy(this.peer, this.database.name);
-    const entries: Array<[number, LogEntry]> = [];
-    let through = this.#sentThrough;
-    let writes = 0;
-    for (const { sequence, entry } of this.database.readLog(this.#sentThrough, MAX_ENTRIES_PER_FRAME)) {
-      if (writes > 0 && writes + entry.w.length > MAX_WRITES_PER_FRAME) break;
-      through = sequence;
-      const filtered = this.#filterForPeer(entry, policy);
-      if (!filtered) continue;
-      entries.push([sequence, filtered]);
-      writes += filtered.w.length;
-      this.lastSentVersion = entry.v;
-    }
-    if (through === this.#sentThrough) return false;
-    this.#sentThrough = through;
-    this.#sentIsPosition = true;
-    if (entries.length === 0) {
-      this.#scheduleIdlePosition();
-      return true;
-    }
-    this.#send({ t: 'txns', entries, through });
-    this.#inFlight.push(through);
-    return true;
-  }
-
-  /** Tell the peer, a little later, that it is past entries it did not need. */
-  #scheduleIdlePosition(): void {
-    if (this.#idlePositionTimer) return;
-    this.#idlePositionTimer = setTimeout(() => {
-      this.#idlePositionTimer = null;
-      if (this.state !== 'open') return;
-      // A frame sent since carried a later position already.
-      if (this.#inFlight.length > 0 && this.#inFlight[this.#inFlight.length - 1]! >= this.#sentThrough) return;
-      if (this.#sentThrough <= this.#ackedThrough) return;
-      this.#send({ t: 'txns', entries: [], through: this.#sentThrough });
-      this.#inFlight.push(this.#sentThrough);
-    }, IDLE_POSITION_INTERVAL_MS);
-    this.#idlePositionTimer.unref();
-  }
-
-  /** The part of an entry this peer should get, or null for none of it. */
-  #filterForPeer(entry: LogEntry, policy: LinkPolicy): LogEntry | null {
-    // The peer wrote it (or already relayed it to us): it has it.
-    if (entry.o === this.peer) return null;
-    const sendable = (table: string) => this.database.table(table)?.definition.replicate !== false && policy.publishes(table);
-    const writes = entry.w.filter((w) => sendable(w.t));
-    const schema = entry.s?.filter((c) => sendable(c.table) && (c.kind !== 'create_table' || c.replicate));
-    if (writes.length === 0 && !schema?.length) return null;
-    if (writes.length === entry.w.length && schema?.length === entry.s?.length) return entry;
-    const out: LogEntry = { v: entry.v, o: entry.o, u: entry.u, w: writes };
-    if (schema?.length) out.s = schema;
-    return out;
-  }
-
-  #onAck(seq: number): void {
-    this.#ackedThrough = Math.max(this.#ackedThrough, seq);
-    this.lastAckAt = Date.now();
-    while (this.#inFlight.length > 0 && this.#inFlight[0]! <= seq) this.#inFlight.shift();
-    void this.#pump();
-  }
-
-  // ---- subscriber ----
-
-  /** Hand the link a frame read before it existed (the inbound hello, read to pick the database). */
-  deliver(data: Buffer): void {
-    this.#receive(data);
-  }
+  // ---- receiving ----
 
   #receive(data: Buffer): void {
-    let message: Message;
+    if (this.#machine.isEnding) return;
+    let message: Message | null = null;
+    let undecodable: unknown = null;
     try {
-      message = decode(data);
+      message = decode(data, PEER_MESSAGE_CHECKS);
     } catch (error) {
-      this.#fail(error);
-      return;
+      undecodable = error;
     }
-    if (message.t === 'ack') {
-      this.#onAck(message.seq);
+    // Acks bypass the queue once publishing: they must not wait behind applies.
+    if (message?.t === 'ack' && this.#publisher.started) {
+      this.#publisher.onAck((message as { seq: number }).seq);
       return;
     }
     this.#queued += 1;
@@ -515,177 +344,159 @@ export class Link {
       this.socket.pause();
     }
     this.#queue = this.#queue
-      .then(() => (this.state === 'closed' ? undefined : this.#handle(message)))
+      .then(() => {
+        if (this.#machine.isEnding) return undefined;
+        if (undecodable !== null) throw undecodable;
+        return this.#handle(message!);
+      })
       .catch((error: unknown) => this.#fail(error))
       .finally(() => {
         this.#queued -= 1;
         if (this.#paused && this.#queued <= MAX_QUEUED_FRAMES / 2) {
           this.#paused = false;
-          this.socket.resume();
+          this.#guard(() => this.socket.resume());
         }
       });
   }
 
   async #handle(message: Message): Promise<void> {
     if (message.t === 'hello') {
-      if (this.#peerHello) throw new ProtocolError('second hello on one link');
-      return this.#onHello(message);
+      if (this.#peerHello || this.#helloSeen) throw new ProtocolError('second hello on one link');
+      this.#helloSeen = true;
+      return this.#onHello(message as Hello);
     }
     if (!this.#peerHello) throw new ProtocolError(`'${message.t}' before hello`);
     this.lastFrameAt = Date.now();
     switch (message.t) {
-      case 'txns':
-        return this.#onTxns(message.entries, message.through);
+      case 'ack':
+        return this.#publisher.onAck((message as { seq: number }).seq);
+      case 'txns': {
+        const { entries, through } = message as Extract<Message, { t: 'txns' }>;
+        return this.#subscriber.onTxns(entries, through);
+      }
       case 'copy-start':
-        await this.database.ensureTables((message.tables ?? []).filter((t) => t.replicate));
-        this.#copy = { copied: 0, total: message.total, done: false };
-        this.env.logger.info('Receiving database copy', { peer: this.peer, database: this.database.name, total: message.total });
-        return;
-      case 'copy': {
-        const copy = this.#copy;
-        if (!copy) throw new ProtocolError('copy frame outside a copy');
-        // Decode the next frame while this one commits: a few applies in flight, in order.
-        const applying = applyCopiedRecords(this.database, this.env.clock, message.table, message.records).then(() => {
-          copy.copied += message.records.length;
-        });
-        // A failure closes the link at once, even if nothing awaits this apply any more.
-        applying.catch((error: unknown) => this.#fail(error));
-        this.#copyApplies.push(applying);
-        if (this.#copyApplies.length >= MAX_COPY_APPLIES_IN_FLIGHT) await this.#copyApplies.shift();
+        return this.#copyIn.start(message as Extract<Message, { t: 'copy-start' }>);
+      case 'copy':
+        return this.#copyIn.records(message as Extract<Message, { t: 'copy' }>);
+      case 'copy-end': {
+        const position = await this.#copyIn.end(message as Extract<Message, { t: 'copy-end' }>);
+        this.#subscriber.copied(position);
+        this.#machine.release('copy-claim');
         return;
       }
-      case 'copy-end':
-        if (!this.#copy) throw new ProtocolError('copy-end outside a copy');
-        await Promise.all(this.#copyApplies.splice(0));
-        this.#appliedThrough = Math.max(message.sequence, this.database.getMeta<number>(positionKey(this.peer)) ?? 0);
-        await this.database.setMeta([
-          [positionKey(this.peer), this.#appliedThrough],
-          [SYNCED_KEY, true],
-        ]);
-        this.#copy.done = true;
-        this.#releaseCopy();
-        this.env.logger.info('Database copy complete', { peer: this.peer, database: this.database.name, records: this.#copy.copied });
-        return;
-      case 'verify': {
-        const results = message.tables.flatMap((name) => {
-          const table = this.database.table(name);
-          return table ? [tableDigest(table)] : [];
-        });
-        this.#send({ t: 'verify-result', id: message.id, results });
-        return;
-      }
-      case 'verify-result':
-        this.#verifications.get(message.id)?.resolve(message.results);
-        this.#verifications.delete(message.id);
-        return;
-      case 'certificate':
+      case 'certificate': {
+        const { certificate, ca } = message as Extract<Message, { t: 'certificate' }>;
         if (!this.signing) throw new ProtocolError('certificate sent without a signing request');
-        await this.signing.onCertificate(message.certificate, message.ca);
+        await this.signing.onCertificate(certificate, ca);
         return;
+      }
+      case 'resync-request':
+        return this.#publisher.resync();
       case 'status-request':
       case 'status-result':
-        return this.env.network(this, message);
-      case 'resync-request':
-        if (this.#sendingCopy) return;
-        await this.#sendCopy('resync');
-        void this.#pump();
-        return;
+        return this.env.network(this, message as NetworkMessage);
       default:
+        if (this.#requests.handles(message.t)) return this.#requests.receive(message as PeerRequestMessage);
         throw new ProtocolError(`unexpected '${message.t}'`);
     }
   }
 
-  async #onTxns(entries: Array<[number, LogEntry]>, through: number): Promise<void> {
-    const position = (this.#appliedThrough ??= this.database.getMeta<number>(positionKey(this.peer)) ?? 0);
-    if (through <= position) {
-      this.#send({ t: 'ack', seq: through });
-      return;
-    }
-    const fresh = entries.filter(([sequence]) => sequence > position);
-    const policy = this.env.policy(this.peer, this.database.name);
-    const outcome = await applyEntries(this.database, this.env.clock, this.peer, fresh, through, { accepts: (table) => policy.subscribes(table) });
-    this.#appliedThrough = through;
-    if (!outcome.committed) this.#schedulePositionPersist();
-    const now = Date.now();
-    const last = fresh[fresh.length - 1]?.[1];
-    if (last) {
-      this.lastReceivedVersion = last.v;
-      this.lastReceivedLocalTime = now;
-      this.lastAppliedLag = Math.max(0, now - last.v);
-    }
-    this.#send({ t: 'ack', seq: through });
-  }
-
-  /** Persist a position that advanced without data, a little later (see IDLE_POSITION_INTERVAL_MS). */
-  #schedulePositionPersist(): void {
-    if (this.#positionPersistTimer) return;
-    this.#positionPersistTimer = setTimeout(() => {
-      this.#positionPersistTimer = null;
-      void this.#persistPosition();
-    }, IDLE_POSITION_INTERVAL_MS);
-    this.#positionPersistTimer.unref();
-  }
-
-  async #persistPosition(): Promise<void> {
-    const through = this.#appliedThrough;
-    if (through === null || this.database.closed) return;
-    const stored = this.database.getMeta<number>(positionKey(this.peer)) ?? 0;
-    if (through > stored) await this.database.setMeta([[positionKey(this.peer), through]]).catch(() => undefined);
-  }
-
-  #releaseCopy(): void {
-    if (!this.#copyClaimed) return;
-    this.#copyClaimed = false;
-    this.env.releaseCopy(this.database.name, this);
-  }
-
   // ---- plumbing ----
 
-  #send(message: Message): void {
+  #port() {
+    const link = this;
+    return {
+      get peer() {
+        return link.peer;
+      },
+      database: this.database,
+      logger: this.env.logger,
+      clock: this.env.clock,
+      get machine() {
+        return link.#machine;
+      },
+      publishes: (table: string) => this.env.policy(this.peer, this.database.name).publishes(table),
+      subscribes: (table: string) => this.env.policy(this.peer, this.database.name).subscribes(table),
+      send: (message: Message) => this.#send(message),
+      sendFrame: (frame: Buffer) => this.#sendBytes(frame),
+      drained: () => this.#drained(),
+      ending: () => this.#machine.isEnding,
+      bufferedAmount: () => this.socket.bufferedAmount,
+      fail: (error: unknown) => this.#fail(error),
+    };
+  }
+
+  #send(message: Message | PeerRequestMessage): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
-    this.socket.send(encode(message));
+    this.#sendBytes(encode(message as Message));
+  }
+
+  #sendBytes(frame: Buffer): void {
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    try {
+      this.socket.send(frame);
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  /** Wait until the socket's send buffer is below the high-water mark (or the link ends). */
+  async #drained(): Promise<void> {
+    while (!this.#machine.isEnding && this.socket.bufferedAmount > SEND_HIGH_WATER_BYTES) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  /** Run `work` (sync or async) so that nothing it throws escapes an event handler. */
+  #guard(work: () => unknown): void {
+    try {
+      const result = work();
+      if (result instanceof Promise) result.catch((error: unknown) => this.#fail(error));
+    } catch (error) {
+      this.#fail(error);
+    }
   }
 
   #fail(error: unknown): void {
-    const protocol = error instanceof ProtocolError;
-    const reason = protocol ? `protocol error: ${(error as Error).message}` : `internal error: ${(error as Error)?.message ?? String(error)}`;
-    this.env.logger.error('Replication link failed', { peer: this.peer, database: this.database.name, reason });
-    this.close(protocol ? CloseCode.protocolError : CloseCode.internal, reason);
-  }
-
-  #startPing(): void {
-    this.#lastPongAt = Date.now();
-    this.#pingTimer = setInterval(() => {
-      if (Date.now() - this.#lastPongAt > PONG_TIMEOUT_MS) {
-        this.closeReason = `no pong for ${PONG_TIMEOUT_MS} ms`;
-        this.socket.terminate();
-        return;
+    try {
+      const { code, reason } = closeForError(error);
+      const bug = error instanceof IllegalTransitionError || error instanceof LinkInvariantError;
+      if (!(error instanceof RefusalError)) {
+        this.env.logger.error(bug ? 'Replication link bug' : 'Replication link failed', { peer: this.peer, database: this.database.name, reason, state: this.#machine.state });
       }
-      this.#pingSentAt = Date.now();
-      this.socket.ping();
-    }, PING_INTERVAL_MS);
-    this.#pingTimer.unref();
+      this.close(code, reason);
+    } catch (nested) {
+      // Closing must end the link even if something above threw again.
+      this.env.logger.error('Replication link failed to close cleanly', { peer: this.peer, error: String(nested) });
+      closeSocket(this.socket, CloseCode.internal, 'internal error');
+      this.#finish();
+    }
   }
 
   #closed(code: number, reason: string): void {
-    if (this.state === 'closed') return;
-    this.state = 'closed';
+    if (this.#machine.state === LinkState.closed) return;
     this.closeReason ||= reason || `closed (${code})`;
     this.closeCode ||= code;
-    if (this.#pingTimer) clearInterval(this.#pingTimer);
-    if (this.#idlePositionTimer) clearTimeout(this.#idlePositionTimer);
-    if (this.#positionPersistTimer) {
-      clearTimeout(this.#positionPersistTimer);
-      void this.#persistPosition();
+    this.#finish();
+  }
+
+  /** Enter `closed`: resources disposed, pending requests rejected, listeners told. */
+  #finish(): void {
+    if (this.#machine.state === LinkState.closed) return;
+    this.#machine.transition(LinkState.closed);
+    this.#requests.rejectAll(`link to '${this.peer}' closed: ${this.closeReason}`);
+    for (const listener of this.#closedListeners.splice(0)) {
+      try {
+        listener(this);
+      } catch (error) {
+        this.env.logger.error('Replication link close listener failed', { peer: this.peer, error: String(error) });
+      }
     }
-    this.#unsubscribe?.();
-    this.#releaseCopy();
-    for (const pending of this.#verifications.values()) pending.reject(new Error(`link to '${this.peer}' closed: ${this.closeReason}`));
-    this.#verifications.clear();
-    for (const listener of this.#closedListeners) listener(this);
   }
 }
 
 export function linkKey(peer: string, database: string): string {
   return `${peer}\u0000${database}`;
 }
+
+export { OPEN_STATES };

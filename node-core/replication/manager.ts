@@ -15,9 +15,12 @@ import { SYSTEM_DATABASE } from '../system/tables.ts';
 import { SYNCED_KEY } from './apply.ts';
 import { Link, linkKey, type LinkEnvironment } from './link.ts';
 import { Membership, NODES_TABLE, type Peer } from './membership.ts';
-import { CloseCode, decode, ProtocolError, type Hello } from './protocol.ts';
+import { acceptInbound, type PendingFrames } from './acceptance.ts';
+import { RefusalError } from './close-reason.ts';
+import { MAX_SAFE_BODY_BYTES } from './frames.ts';
+import { CloseCode, ProtocolError, type Hello } from './protocol.ts';
 import { peerCertificateSerial, SecureTransport, type TlsMaterial } from './secure-transport.ts';
-import { HANDSHAKE_TIMEOUT_MS, InsecureTransport, upgradeEndpoint, type Listener, type ReplicationTransport } from './transport.ts';
+import { InsecureTransport, upgradeEndpoint, type Listener, type ReplicationTransport } from './transport.ts';
 import type { Duplex } from 'node:stream';
 import { caName, type CertificateStore } from '../security/certificates.ts';
 import { certificateDetails, createSigningRequest } from '../security/pki.ts';
@@ -166,6 +169,11 @@ export class ReplicationManager {
 
   /** Listen (on the replication ports, or with `ops` on the operations API listeners) and start linking. */
   async start(ops?: OpsListeners): Promise<void> {
+    const maxBody = this.services.config.operationsApi.network.maxBodySize;
+    if (maxBody > MAX_SAFE_BODY_BYTES) {
+      // A record that large may not fit a replication frame alone (frames.ts).
+      this.services.logger.warn('operationsApi.network.maxBodySize is larger than a replication frame can carry for one record', { maxBodySize: maxBody, maxSafe: MAX_SAFE_BODY_BYTES });
+    }
     if (replicationOnOpsPort(this.services.config) && ops) this.#serveOnOps(ops);
     else await this.#listen();
     if (this.url) await this.#ensureSelfRecord();
@@ -340,16 +348,12 @@ export class ReplicationManager {
         link.close(CloseCode.normal, 'add_node timed out');
         reject(new OpError(504, `Node '${name}' at ${url} did not complete the handshake within ${JOIN_TIMEOUT_MS} ms`));
       }, JOIN_TIMEOUT_MS);
-      const poll = setInterval(() => {
-        if (link.state === 'open') {
-          clearTimeout(timer);
-          clearInterval(poll);
-          resolve();
-        }
-      }, 10);
+      link.onOpen(() => {
+        clearTimeout(timer);
+        resolve();
+      });
       link.onClosed(() => {
         clearTimeout(timer);
-        clearInterval(poll);
         const why = isCertificateError(link.errorCode)
           ? `did not present a certificate this node trusts: ${link.closeReason} (${link.errorCode}); for a first contact give 'authorization' with verify_tls: false, or add its CA with add_certificate`
           : `refused the connection: ${link.closeReason || 'closed'}`;
@@ -455,40 +459,37 @@ export class ReplicationManager {
 
   // ---- accepting ----
 
+  /**
+   * An inbound socket: its first frame must be a hello, which names the database (and so the
+   * link). Frames are collected from the first event on, synchronously, and handed to the link
+   * in order once it exists: a frame that arrived in the same read as the hello is checked like
+   * any other. Nothing here can throw out of the socket's events (acceptance.ts closes with a
+   * byte-safe reason).
+   */
   #accept(socket: WebSocket, request: http.IncomingMessage, transport: ReplicationTransport): void {
-    const timer = setTimeout(() => socket.close(CloseCode.protocolError, 'no hello within the handshake timeout'), HANDSHAKE_TIMEOUT_MS);
-    socket.once('message', (data: Buffer) => {
-      clearTimeout(timer);
-      void this.#acceptHello(socket, request, data, transport).catch((error: unknown) => {
-        const reason = error instanceof ProtocolError ? `protocol error: ${error.message}` : String((error as Error)?.message ?? error);
-        socket.close(error instanceof ProtocolError ? CloseCode.protocolError : CloseCode.refused, reason.slice(0, 120));
-      });
-    });
-    socket.on('error', () => undefined);
+    acceptInbound(socket, this.services.logger, (hello, frames) => this.#acceptHello(socket, request, hello, frames, transport));
   }
 
-  async #acceptHello(socket: WebSocket, request: http.IncomingMessage, data: Buffer, transport: ReplicationTransport): Promise<void> {
-    const hello = decode(data);
-    if (hello.t !== 'hello') throw new ProtocolError(`expected hello, got '${hello.t}'`);
-    if (this.#stopped) throw new Error('node is shutting down');
+  /** Resolves with the link for the hello's database, or throws why the peer is refused. */
+  async #acceptHello(socket: WebSocket, request: http.IncomingMessage, hello: Hello, frames: PendingFrames, transport: ReplicationTransport): Promise<void> {
+    if (this.#stopped) throw new RefusalError('node is shutting down');
     const credentialed = await this.#checkCredentials(request);
     let db = this.services.storage.database(hello.database);
     if (hello.database !== SYSTEM_DATABASE && !this.membership.replicates(hello.database)) {
-      throw new Error(`database '${hello.database}' is not replicated by node '${this.services.nodeName}'`);
+      throw new RefusalError(`database '${hello.database}' is not replicated by node '${this.services.nodeName}'`);
     }
     if (!db) {
       // A peer that will be refused must leave nothing behind: authenticate it before creating
       // the database it asks for (#admit checks again, with the link in hand).
       const refusal = credentialed ? null : await this.#refusal(hello, request, transport);
-      if (refusal) {
-        socket.close(CloseCode.refused, Buffer.from(refusal).subarray(0, 123).toString());
-        return;
-      }
+      if (refusal) throw new RefusalError(refusal);
+      if (!frames.open()) return;
       db = this.services.storage.createDatabase(hello.database);
     }
+    if (!frames.open()) return;
     const link = new Link(socket, db, 'inbound', this.#environment, hello.node, (l, h) => this.#admit(l, h, request, credentialed, transport));
     link.peerCertificateSerial = transport.scheme === 'wss' ? peerCertificateSerial(request.socket) : null;
-    link.deliver(data);
+    frames.handTo((data) => link.deliver(data));
   }
 
   /** undefined: no credentials presented; otherwise they were valid for a super_user. */
@@ -496,8 +497,8 @@ export class ReplicationManager {
     const header = request.headers.authorization;
     if (!header) return undefined;
     const user = await this.services.auth.authenticate(header, request.socket.remoteAddress ?? 'unknown').catch(() => undefined);
-    if (!user) throw new Error('Login failed: the credentials given to add_node were not accepted');
-    if (user.role !== 'super_user') throw new Error(`user '${user.username}' may not add nodes (needs super_user)`);
+    if (!user) throw new RefusalError('Login failed: the credentials given to add_node were not accepted');
+    if (user.role !== 'super_user') throw new RefusalError(`user '${user.username}' may not add nodes (needs super_user)`);
     return true;
   }
 

@@ -12,13 +12,13 @@ import { isNetworkMessageType, parseNetworkMessage, type NetworkMessage } from '
 export const SUBPROTOCOL = 'peerdesk-replication-v1';
 export const PROTOCOL_VERSION = 1;
 
-/** Largest frame accepted (a single huge transaction must still fit). */
+/** Largest frame accepted, in bytes (the sockets' maxPayload; frames.ts checks what is built against it). */
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
-/** A publisher packs log entries into frames up to about this size. */
+/** A publisher packs log entries (and copy records) into frames up to about this many bytes. */
 export const TARGET_FRAME_BYTES = 512 * 1024;
-/** Entries per frame at most, whatever their size. */
+/** Log entries read for one frame at most, whatever their size (bounds one read of the log). */
 export const MAX_ENTRIES_PER_FRAME = 2000;
-/** Records per initial-copy frame. */
+/** Records per copy frame at most, whatever their size. */
 export const COPY_BATCH_RECORDS = 2000;
 
 /** WebSocket close codes we send (4000-4999 are for applications). */
@@ -100,13 +100,6 @@ export interface CopyEndMessage {
   sequence: number;
 }
 
-/** cluster_verify: ask the peer for its digest of each table. */
-export interface VerifyMessage {
-  t: 'verify';
-  id: number;
-  tables: string[];
-}
-
 export interface TableDigest {
   table: string;
   record_count: number;
@@ -114,10 +107,14 @@ export interface TableDigest {
   digest: string;
 }
 
-export interface VerifyResultMessage {
-  t: 'verify-result';
+/**
+ * A request to the peer or the answer to one ({t, id, ...fields}); which kinds exist and what
+ * their fields are is peer-requests.ts's table, which checks them (see `decode`).
+ */
+export interface PeerRequestMessage {
+  t: string;
   id: number;
-  results: TableDigest[];
+  [field: string]: unknown;
 }
 
 /** cluster_verify repair: send me a full copy to merge. */
@@ -132,12 +129,22 @@ export interface CertificateMessage {
   ca: string;
 }
 
-export type Message = Hello | TxnsMessage | AckMessage | CopyStartMessage | CopyMessage | CopyEndMessage | VerifyMessage | VerifyResultMessage | ResyncRequestMessage | CertificateMessage | NetworkMessage;
+/** The messages this module checks itself (cluster_network's through network-messages.ts). */
+export type CoreMessage = Hello | TxnsMessage | AckMessage | CopyStartMessage | CopyMessage | CopyEndMessage | ResyncRequestMessage | CertificateMessage | NetworkMessage;
+export type Message = CoreMessage | PeerRequestMessage;
+
+/** Checks of message kinds defined outside this module (peer requests): type → check. */
+export type MessageChecks = ReadonlyMap<string, (message: Record<string, unknown> & { t: string }) => Message>;
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
 
 export function encode(message: Message): Buffer {
   return packr.pack(message);
+}
+
+/** One value encoded as it would be inside a message (frames.ts assembles frames from these). */
+export function encodeValue(value: unknown): Buffer {
+  return packr.pack(value);
 }
 
 export class ProtocolError extends Error {
@@ -151,14 +158,14 @@ const logEntryShape = (value: unknown): value is LogEntry => {
 };
 
 /** Decode and check a frame (shape, then every name and record: security/peer-input.ts); throws ProtocolError naming what is wrong. */
-export function decode(frame: Buffer): Message {
-  const message = decodeShape(frame);
+export function decode(frame: Buffer, checks: MessageChecks = new Map()): Message {
+  const message = decodeShape(frame, checks);
   const problem = peerMessageProblem(message);
   if (problem) throw new ProtocolError(problem);
   return message;
 }
 
-function decodeShape(frame: Buffer): Message {
+function decodeShape(frame: Buffer, checks: MessageChecks): Message {
   let value: unknown;
   try {
     value = packr.unpack(frame);
@@ -199,18 +206,15 @@ function decodeShape(frame: Buffer): Message {
     case 'copy-end':
       if (typeof message.sequence !== 'number') throw new ProtocolError('bad copy-end');
       return message as unknown as CopyEndMessage;
-    case 'verify':
-      if (typeof message.id !== 'number' || !Array.isArray(message.tables) || !message.tables.every((t) => typeof t === 'string')) throw new ProtocolError('bad verify');
-      return message as unknown as VerifyMessage;
-    case 'verify-result':
-      if (typeof message.id !== 'number' || !Array.isArray(message.results)) throw new ProtocolError('bad verify-result');
-      return message as unknown as VerifyResultMessage;
     case 'resync-request':
       return { t: 'resync-request' };
     case 'certificate':
       if (typeof message.certificate !== 'string' || typeof message.ca !== 'string') throw new ProtocolError('bad certificate message');
       return message as unknown as CertificateMessage;
-    default:
-      throw new ProtocolError(`unknown message type ${JSON.stringify(message.t).slice(0, 40)}`);
+    default: {
+      const check = checks.get(message.t);
+      if (!check) throw new ProtocolError(`unknown message type ${JSON.stringify(message.t).slice(0, 40)}`);
+      return check(message);
+    }
   }
 }

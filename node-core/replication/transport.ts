@@ -10,7 +10,8 @@ import type https from 'node:https';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { MAX_FRAME_BYTES, SUBPROTOCOL } from './protocol.ts';
+import { closeSocket } from './close-reason.ts';
+import { CloseCode, MAX_FRAME_BYTES, SUBPROTOCOL } from './protocol.ts';
 import { limitUnadmitted, verifyReplicationUpgrade } from './upgrade-guard.ts';
 
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -107,7 +108,8 @@ function replicationSocketServer(
   });
   wss.on('connection', (socket, request) => {
     if (socket.protocol !== SUBPROTOCOL) {
-      socket.close(4002, `subprotocol ${SUBPROTOCOL} required`);
+      socket.on('error', () => undefined);
+      closeSocket(socket, CloseCode.protocolError, `subprotocol ${SUBPROTOCOL} required`);
       return;
     }
     limitUnadmitted(socket, request);

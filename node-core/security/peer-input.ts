@@ -6,7 +6,7 @@
  * a database never gets more tables than fit (MAX_TABLES_PER_DATABASE). A frame that breaks a
  * rule is refused whole: the link closes with the reason, and nothing of it is stored.
  */
-import type { CopyMessage, Message, TableSchema } from '../replication/protocol.ts';
+import type { CopyMessage, CoreMessage, Message, TableSchema } from '../replication/protocol.ts';
 import { attributeNameProblem, nameProblem, primaryKeyProblem } from '../storage/names.ts';
 import type { LogEntry, SchemaChange } from '../storage/types.ts';
 import { ROLES } from '../system/users.ts';
@@ -17,7 +17,9 @@ import { MAX_TABLES_PER_DATABASE } from './table-limit.ts';
 const SYSTEM_DATABASE = 'system';
 
 /** Why a decoded frame cannot be taken (naming the part at fault), or null. */
-export function peerMessageProblem(message: Message): string | null {
+export function peerMessageProblem(received: Message): string | null {
+  // Peer requests (any other `t`) are checked by their own table in peer-requests.ts.
+  const message = received as CoreMessage;
   switch (message.t) {
     case 'hello':
       if (!isNodeName(message.node)) return `hello: node name ${quote(message.node)} is not a host name or IP address`;

@@ -44,6 +44,8 @@ export function bridgeNextStep(code: IpcErrorCode): string {
     case 'INVALID_INPUT':
     case 'INVALID_FILE':
       return 'Correct the input and try again.';
+    case 'CREDENTIAL_REFUSED':
+      return 'Save a connection for that node (or log in to it) so its own login is used.';
     case 'FORBIDDEN_SENDER':
       return 'Reload the window.';
     default:

@@ -25,6 +25,11 @@ export class OpsError extends Error {
   }
 }
 
+/** A failure that is a fact about a node, already said in full (not an app bug): shown as it is. */
+export class NodeFactError extends Error {
+  override name = 'NodeFactError';
+}
+
 export function isOpsError(error: unknown): error is OpsError {
   return error instanceof OpsError;
 }
@@ -147,6 +152,7 @@ export function errorText(error: unknown): string {
   if (isPeerdeskError(error)) {
     return `${sentence(`The desktop app could not do that: ${error.message}`)} ${bridgeNextStep(error.code)}`;
   }
+  if (error instanceof NodeFactError) return sentence(error.message);
   const text = messageOf(error);
   return text ? sentence(`Something went wrong in the app: ${text}`) + ' Reload the page if it persists.' : 'Something went wrong in the app. Reload the page if it persists.';
 }

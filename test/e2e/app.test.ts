@@ -227,6 +227,7 @@ test('the Peerdesk renderer against real nodes', { timeout: 90_000, skip: skipRe
     await page.getByTestId('log-table').getByText('Node started').waitFor();
     await page.getByTestId('users-table').getByRole('cell', { name: 'admin' }).waitFor();
     await page.getByTestId('lifecycle-note').getByText(/desktop app/).waitFor();
+    assert.equal(await page.getByTestId('lifecycle-buttons').count(), 0, 'no Start/Stop/Restart that cannot work in a browser');
     await shoot('10-node');
   });
 

@@ -30,6 +30,9 @@ function reading(name: string, connections: ClusterConnection[] | null, rows: No
     rows: connections ? rows : null,
     error: connections ? null : new Error('unreachable'),
     note: null,
+    ageMs: null,
+    system: null,
+    suggestedUrl: null,
   };
 }
 

@@ -50,6 +50,25 @@ export interface ClusterStatusResponse {
   connections: ClusterConnection[];
 }
 
+/**
+ * A socket's replication lag: lag_ms (Peerdesk), else how long before it was received the last
+ * received transaction was written (HarperDB 4.7: lastReceivedLocalTime - lastReceivedRemoteTime).
+ */
+export function socketLagMs(s: Pick<DatabaseSocket, 'lag_ms' | 'lastReceivedRemoteTime' | 'lastReceivedLocalTime'>): number | null {
+  if (typeof s.lag_ms === 'number' && Number.isFinite(s.lag_ms)) return s.lag_ms;
+  const remote = timeOf(s.lastReceivedRemoteTime);
+  const local = timeOf(s.lastReceivedLocalTime);
+  if (remote === null || local === null) return null;
+  return Math.max(0, local - remote);
+}
+
+function timeOf(value: unknown): number | null {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value !== 'string' || !value) return null;
+  const ms = Date.parse(value);
+  return Number.isFinite(ms) ? ms : null;
+}
+
 export function clusterStatus(client: OpsClient, signal?: AbortSignal): Promise<ClusterStatusResponse> {
   return client.call<ClusterStatusResponse>('cluster_status', {}, { signal });
 }

@@ -2,12 +2,14 @@
 import { keepPreviousData, queryOptions } from '@tanstack/react-query';
 import type { OpsClient } from '../ops-client.ts';
 import { opsKey } from './keys.ts';
-import type { DataRecord, Page, TableRef } from './types.ts';
+import type { DataRecord, Page, SortSpec, TableRef } from './types.ts';
 
 export interface SearchByValueRequest extends TableRef, Page {
   attribute: string;
   value: string | number | boolean | null;
   get_attributes?: string[];
+  /** HarperDB sorts a value search; Peerdesk keeps index order */
+  sort?: SortSpec;
 }
 export type SearchByValueResponse = DataRecord[];
 

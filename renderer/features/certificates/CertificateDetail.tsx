@@ -12,6 +12,7 @@ import { StatusBadge } from '../../components/StatusBadge.tsx';
 import { downloadText } from '../../lib/download.ts';
 import { KindTags, UsesList } from './CertificateList.tsx';
 import { expiryOf, subjectAltNames } from './model.ts';
+import { formatDistinguishedName, isSelfSigned } from './dn.ts';
 
 interface CertificateDetailProps {
   record: CertificateRecord;
@@ -97,11 +98,11 @@ export function CertificateDetail({ record, nowMs, onClose, onRemove, onRevoke }
           <dt>Valid until</dt>
           <dd className="mono">{when(details.valid_to)}</dd>
           <dt>Subject</dt>
-          <dd>{details.subject || '—'}</dd>
+          <dd>{formatDistinguishedName(details.subject) || '—'}</dd>
           <dt>Issuer</dt>
           <dd>
-            {details.issuer || '—'}
-            {record.is_self_signed && <span className="muted small block">Self-signed: the issuer is the certificate itself.</span>}
+            {formatDistinguishedName(details.issuer) || '—'}
+            {isSelfSigned(record) && <span className="muted small block">Self-signed: the issuer is the certificate itself.</span>}
           </dd>
           <dt>Names (SANs)</dt>
           <dd>

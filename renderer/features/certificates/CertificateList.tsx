@@ -8,6 +8,7 @@ import { IconButton } from '../../components/IconButton.tsx';
 import { StatusBadge } from '../../components/StatusBadge.tsx';
 import { useRovingFocus } from '../../components/use-roving-focus.ts';
 import { commonName, expiryOf, shortSerial, subjectAltNames } from './model.ts';
+import { formatDistinguishedName, isSelfSigned } from './dn.ts';
 
 interface CertificateListProps {
   records: CertificateRecord[];
@@ -29,7 +30,7 @@ export function KindTags({ record }: { record: CertificateRecord }) {
           Leaf
         </span>
       )}
-      {record.is_self_signed && (
+      {isSelfSigned(record) && (
         <span className="tag tag-self" title="Self-signed: its issuer is itself">
           Self-signed
         </span>
@@ -84,7 +85,7 @@ export function CertificateList({ records, selected, nowMs, onOpen, onRemove }: 
                 tabIndex={isSelected || (!anySelected && index === 0) ? 0 : -1}
                 className={`${isSelected ? 'selected' : ''} expiry-${expiry.state}`}
                 aria-selected={isSelected}
-                aria-label={`${record.name}, ${record.is_authority ? 'certificate authority' : 'leaf certificate'}${record.is_self_signed ? ', self-signed' : ''}, ${expiry.label}`}
+                aria-label={`${record.name}, ${record.is_authority ? 'certificate authority' : 'leaf certificate'}${isSelfSigned(record) ? ', self-signed' : ''}, ${expiry.label}`}
                 onClick={() => onOpen(record.name)}
                 onKeyDown={(event) => {
                   if (event.target !== event.currentTarget) return;

@@ -6,6 +6,7 @@
 import type { CertificateRecord } from '../../api/operations/list-certificates.ts';
 import type { Tone } from '../../components/StatusBadge.tsx';
 import { parseTime } from '../../lib/format.ts';
+import { commonNameOf } from './dn.ts';
 
 export const DAY_MS = 86_400_000;
 /** A certificate this close to its end shows a warning. */
@@ -98,12 +99,8 @@ export function subjectAltNames(value: string | null | undefined): string[] {
     .filter(Boolean);
 }
 
-/** The CN of a subject or issuer ("CN=node-1, O=Peerdesk" → "node-1"), else the whole text. */
-export function commonName(distinguishedName: string | undefined): string {
-  if (!distinguishedName) return '';
-  const match = /(?:^|[,\n]\s*)CN=([^,\n]*)/.exec(distinguishedName);
-  return match?.[1]?.trim() || distinguishedName;
-}
+/** The CN of a subject or issuer ("CN=node-1, O=Peerdesk" → "node-1"), else the whole text; escapes and HarperDB's space-separated names are read. */
+export const commonName = commonNameOf;
 
 /** A serial as the node compares them: upper-case hex, no separators, no leading zeros. */
 export function normalizeSerial(serial: string): string {

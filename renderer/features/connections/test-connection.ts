@@ -6,6 +6,7 @@ import { isOpsError, OpsError } from '../../api/errors.ts';
 import { OpsClient } from '../../api/ops-client.ts';
 import { createAuthenticationTokens } from '../../api/operations/create-authentication-tokens.ts';
 import { systemInformation } from '../../api/operations/system-information.ts';
+import { registrationInfo, summarizeSystem, versionText } from '../../api/operations/system-summary.ts';
 import { userInfo } from '../../api/operations/user-info.ts';
 import { nodeLabel } from './model.ts';
 
@@ -27,7 +28,8 @@ export async function testConnection(name: string, url: string, credentials: { u
   const tokens = await createAuthenticationTokens(new OpsClient({ ...base, auth: { kind: 'none' } }), credentials);
   const client = new OpsClient({ ...base, auth: { kind: 'token', operationToken: tokens.operation_token } });
   const info = await systemInformation(client, { attributes: ['system'] });
-  const node = info.system?.node_name ?? info.system?.hostname ?? 'unnamed node';
-  const version = info.system?.peerdesk_version ? `Peerdesk ${info.system.peerdesk_version}` : info.system?.hdb_version ? `HarperDB ${info.system.hdb_version}` : 'unknown version';
-  return `Connected: logged in as ${credentials.username} on node ${node} (${version}).`;
+  const registration = info.system?.peerdesk_version ? null : await registrationInfo(client);
+  const summary = summarizeSystem(info, registration);
+  const node = summary.nodeName ? `node ${summary.nodeName}` : summary.hostname ? `host ${summary.hostname}` : 'an unnamed node';
+  return `Connected: logged in as ${credentials.username} on ${node} (${versionText(summary)}).`;
 }

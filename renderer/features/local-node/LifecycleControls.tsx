@@ -95,17 +95,19 @@ export function LifecycleControls({ client, profile }: { client: OpsClient; prof
           </>
         )}
       </dl>
-      <div className="row wrap">
-        <button type="button" className="button-secondary" disabled={!api || busy !== null || state === 'running' || state === 'starting'} onClick={() => void run('start')}>
+      {api && (
+      <div className="row wrap" data-testid="lifecycle-buttons">
+        <button type="button" className="button-secondary" disabled={busy !== null || state === 'running' || state === 'starting'} onClick={() => void run('start')}>
           <Icon name="play" /> {busy === 'start' ? 'Starting…' : 'Start'}
         </button>
-        <button type="button" className="button-secondary" disabled={!api || busy !== null || state === 'stopped' || state === 'stopping'} onClick={() => void run('stop')}>
+        <button type="button" className="button-secondary" disabled={busy !== null || state === 'stopped' || state === 'stopping'} onClick={() => void run('stop')}>
           <Icon name="stop" /> {busy === 'stop' ? 'Stopping…' : 'Stop'}
         </button>
-        <button type="button" className="button-secondary" disabled={!api || busy !== null} onClick={() => void run('restart')}>
+        <button type="button" className="button-secondary" disabled={busy !== null} onClick={() => void run('restart')}>
           <Icon name="restart" /> {busy === 'restart' ? 'Restarting…' : 'Restart'}
         </button>
       </div>
+      )}
       {!api && (
         <p className="field-hint" data-testid="lifecycle-note">
           Start, stop and restart are available in the Peerdesk desktop app, which runs this node. This page is served by the node itself, so it cannot stop or

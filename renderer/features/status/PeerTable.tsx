@@ -3,7 +3,7 @@
  * state (colour and word, and the error on the row where it happened), latency, lag, last
  * received, backpressure, copy progress and pending transactions.
  */
-import type { ClusterConnection, DatabaseSocket } from '../../api/operations/cluster-status.ts';
+import { socketLagMs, type ClusterConnection, type DatabaseSocket } from '../../api/operations/cluster-status.ts';
 import { ProgressBar } from '../../components/ProgressBar.tsx';
 import { StatusBadge } from '../../components/StatusBadge.tsx';
 import { formatAgo, formatNumber, parseTime } from '../../lib/format.ts';
@@ -19,7 +19,7 @@ function CopyCell({ socket }: { socket: DatabaseSocket }) {
 function SocketRow({ peer, socket, first, span, now }: { peer: ClusterConnection; socket: DatabaseSocket; first: boolean; span: number; now: number }) {
   const state = socketState(socket);
   const received = parseTime(socket.lastReceivedLocalTime);
-  const lag = socket.lag_ms ?? null;
+  const lag = socketLagMs(socket);
   const pressure = socket.backPressurePercent ?? null;
   return (
     <tr data-testid={`socket-${peer.name}-${socket.database}`}>

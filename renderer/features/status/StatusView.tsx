@@ -7,6 +7,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useCallback } from 'react';
 import { clusterStatusQuery } from '../../api/operations/cluster-status.ts';
 import { systemInformationQuery } from '../../api/operations/system-information.ts';
+import { registrationInfo, type RegistrationInfo } from '../../api/operations/system-summary.ts';
 import type { OpsClient } from '../../api/ops-client.ts';
 import { EmptyState } from '../../components/EmptyState.tsx';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';
@@ -21,10 +22,25 @@ import { useAutoRefresh } from './use-auto-refresh.ts';
 
 const SYSTEM_ATTRIBUTES = ['system', 'time', 'cpu', 'memory', 'disk', 'database_metrics'] as const;
 
+/** What HarperDB answers elsewhere: its version (registration_info) and table_size. */
+async function harperdbExtra(client: OpsClient, signal: AbortSignal): Promise<{ registration: RegistrationInfo | null; tables: { table_size?: unknown } }> {
+  const registration = await registrationInfo(client, signal);
+  const tables = await client.call<{ table_size?: unknown }>('system_information', { attributes: ['table_size'] }, { signal }).catch((): { table_size?: unknown } => ({}));
+  return { registration, tables: { table_size: tables.table_size } };
+}
+
 export function StatusView({ client, profile }: { client: OpsClient; profile: ConnectionProfile }) {
   const [intervalMs, setIntervalMs] = useViewState(profile.id, 'status:interval', 5_000);
   const status = useQuery(clusterStatusQuery(client));
   const system = useQuery(systemInformationQuery(client, { attributes: [...SYSTEM_ATTRIBUTES] }));
+  // HarperDB keeps its version in registration_info and its table figures under table_size.
+  const harperdb = !!system.data && !system.data.system?.peerdesk_version;
+  const harperExtra = useQuery({
+    queryKey: [client.connectionId, 'harperdb-system-extra'],
+    queryFn: ({ signal }) => harperdbExtra(client, signal),
+    enabled: harperdb,
+    staleTime: 60_000,
+  });
   const isFetching = status.isFetching || system.isFetching;
   const updatedAt = Math.max(status.dataUpdatedAt, system.dataUpdatedAt);
 
@@ -74,7 +90,7 @@ export function StatusView({ client, profile }: { client: OpsClient; profile: Co
 
       <h3 className="section-title">System</h3>
       <ErrorNotice error={system.error} onRetry={() => void system.refetch()} />
-      {system.data && <SystemSummary info={system.data} />}
+      {system.data && <SystemSummary info={{ ...system.data, ...(harperExtra.data?.tables ?? {}) }} registration={harperExtra.data?.registration ?? null} />}
     </div>
   );
 }

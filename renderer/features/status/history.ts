@@ -3,7 +3,7 @@
  * cluster_status answer. Kept in memory per connection (so switching away and back keeps the
  * charts) and trimmed to the window.
  */
-import type { ClusterStatusResponse } from '../../api/operations/cluster-status.ts';
+import { socketLagMs, type ClusterStatusResponse } from '../../api/operations/cluster-status.ts';
 
 export const HISTORY_WINDOW_MS = 5 * 60_000;
 /** A bound on samples per connection whatever the refresh rate. */
@@ -28,7 +28,7 @@ export function recordSample(connectionId: string, time: number, status: Cluster
       const perDatabase: Sample['peers'][string] = {};
       for (const socket of connection.database_sockets ?? []) {
         perDatabase[socket.database] = socket.connected
-          ? { latency: numberOrNull(socket.latency), lag: numberOrNull(socket.lag_ms) }
+          ? { latency: numberOrNull(socket.latency), lag: socketLagMs(socket) }
           : { latency: null, lag: null };
       }
       peers[connection.name] = perDatabase;

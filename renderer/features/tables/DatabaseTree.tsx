@@ -84,6 +84,7 @@ export function DatabaseTree({ client, selected, onSelect, onCreateTable }: Data
                         aria-current={isSelected ? 'true' : undefined}
                         onClick={() => onSelect(ref)}
                         data-testid={`table-${database}.${table}`}
+                        title={`${database}.${table} · ${formatNumber(tables[table]?.record_count)} records`}
                       >
                         <Icon name="table" size={14} />
                         <span className="tree-table-name">{table}</span>

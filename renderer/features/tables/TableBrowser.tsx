@@ -8,6 +8,7 @@ import { useState } from 'react';
 import { describeTableQuery } from '../../api/operations/describe-table.ts';
 import { dropTableMutation } from '../../api/operations/drop-table.ts';
 import { searchByConditionsQuery } from '../../api/operations/search-by-conditions.ts';
+import { browseRecords } from './browse-form.ts';
 import { searchByValueQuery } from '../../api/operations/search-by-value.ts';
 import { primaryKeyOf, type DataRecord, type PrimaryKey, type TableRef } from '../../api/operations/types.ts';
 import type { OpsClient } from '../../api/ops-client.ts';
@@ -49,8 +50,10 @@ export function TableBrowser({ client, profile, table, onDropped }: TableBrowser
 
   const query = state ?? (primaryKey ? initialQueryState(primaryKey) : null);
   const built = query && primaryKey ? buildRequest(table, query, primaryKey) : null;
+  const conditionsRequest = built?.operation === 'search_by_conditions' ? built.request : { ...table, conditions: [] };
   const byConditions = useQuery({
-    ...searchByConditionsQuery(client, built?.operation === 'search_by_conditions' ? built.request : { ...table, conditions: [] }),
+    ...searchByConditionsQuery(client, conditionsRequest),
+    queryFn: ({ signal }) => browseRecords(client, conditionsRequest, primaryKey ?? '', signal),
     enabled: built?.operation === 'search_by_conditions',
   });
   const byValue = useQuery({

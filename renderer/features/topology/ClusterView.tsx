@@ -1,11 +1,13 @@
 /**
- * The cluster view: the members reachable from this connection as a graph (or, for large
- * clusters, a latency matrix), with drag-to-connect (add_node on the source), link health,
- * disconnect (remove_node, confirmed; typed on production), the subscription editor, "Add node
- * by URL", the desktop app's local node, and a side panel for the selected node or link.
+ * The cluster view: the members of this connection's cluster as a graph (or, for large
+ * clusters, a latency matrix), read from one login (crawl.ts: cluster_network, or member URLs
+ * the user confirmed), with drag-to-connect (add_node on the source; a dead or one-sided link is
+ * repaired the same way), link health, "Remove node from cluster" (remove_node, naming every
+ * link it cuts; typed on production), the subscription editor, "Add node by URL", "Log in to
+ * all members", the desktop app's local node, and a side panel for the selected node or link.
  * Refreshes through the shared auto-refresh control, and every second while a link is being
- * made. Keyboard: arrow keys move the selection between nodes, Delete disconnects the selected
- * link (after confirming), Escape clears the selection.
+ * made or a change settles. Keyboard: arrow keys move the selection between nodes, Delete asks
+ * to remove the selected link's far node (after confirming), Escape clears the selection.
  */
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
@@ -14,7 +16,7 @@ import { bridge, viaBridge, type LocalNodeStatus } from '../../api/bridge.ts';
 import { errorText, isOpsError, messageOf } from '../../api/errors.ts';
 import { addNode, type AddNodeRequest } from '../../api/operations/add-node.ts';
 import { removeNode } from '../../api/operations/remove-node.ts';
-import type { OpsAuth, OpsClient } from '../../api/ops-client.ts';
+import type { OpsClient } from '../../api/ops-client.ts';
 import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';
 import { Icon } from '../../components/Icon.tsx';
@@ -28,18 +30,22 @@ import { SubscriptionsEditor, type LinkEnd } from '../subscriptions/Subscription
 import { AddNodeDialog } from './AddNodeDialog.tsx';
 import { ConnectDialog } from './ConnectDialog.tsx';
 import { crawl } from './crawl.ts';
+import { forgetMember, memberClient, useMemberSessionsVersion } from './member-sessions.ts';
+import { MembersLoginDialog } from './MembersLoginDialog.tsx';
 import { autoLayout, loadLayout, placeNodes, saveLayout, type ViewLayout, type XY } from './layout.ts';
 import { LinkPanel } from './LinkPanel.tsx';
 import { MatrixView, type StatusMemory } from './MatrixView.tsx';
-import { buildTopology, confirmedBy, linkEnds, linkId, otherEnd, type Health, type Link, type Member } from './model.ts';
+import { buildTopology, confirmedBy, isLiveLink, linkEnds, linkId, otherEnd, type Health, type Link, type Member } from './model.ts';
 import { NodePanel } from './NodePanel.tsx';
 import './topology.css';
 import { pendingHealth, TopologyGraph, type MemberView, type PendingLink, type Selection } from './TopologyGraph.tsx';
 
 type Mode = 'graph' | 'matrix';
 
-/** While a link is being made, cluster_status is asked this often. */
+/** While a link is being made (or a change settles), the topology is read this often. */
 const PENDING_POLL_MS = 1_000;
+/** How long after add_node or remove_node the topology keeps being read that often. */
+const SETTLE_MS = 10_000;
 
 /** The server's words for a failed add_node, on one line for the link's label. */
 function errorLine(error: unknown): string {
@@ -136,6 +142,7 @@ function ClusterWorkspace({ client, profile }: { client: OpsClient; profile: Con
   const [disconnectBusy, setDisconnectBusy] = useState(false);
   const [disconnectError, setDisconnectError] = useState<unknown>(null);
   const [editing, setEditing] = useState<string | null>(null);
+  const [loggingInMembers, setLoggingInMembers] = useState(false);
   const [fitNonce, setFitNonce] = useState(0);
   const [announcement, setAnnouncement] = useState('');
 
@@ -159,15 +166,19 @@ function ClusterWorkspace({ client, profile }: { client: OpsClient; profile: Con
   const saved = profiles.filter((p) => p.id !== profile.id).map((p) => ({ profile: p, client: clientFor(p.id) }));
   const savedKey = saved.map((s) => `${s.profile.id}@${s.profile.url}@${sessions[s.profile.id]?.since ?? 0}`).join(',');
   const session = sessions[profile.id];
-  const memberAuth: OpsAuth | null = session
-    ? session.basicPassword
-      ? { kind: 'basic', username: session.username, password: session.basicPassword }
-      : { kind: 'token', operationToken: session.operationToken }
-    : null;
+  // Members asked directly only at URLs the user confirmed, with logins of their own (never this session's).
+  const memberSessions = useMemberSessionsVersion();
+  const memberUrls = layout.memberUrls;
+  const confirmed = useMemo(
+    () => new Map(Object.entries(memberUrls).map(([name, url]) => [name, { url, client: memberClient(profile.id, name) }])),
+    // memberSessions is the store's version: a new member login makes a new map.
+    [memberUrls, memberSessions, profile.id],
+  );
+  const confirmedKey = Object.entries(memberUrls).map(([n, u]) => `${n}=${u}`).join(',');
 
   const query = useQuery({
-    queryKey: [profile.id, 'topology', extras.join(','), savedKey],
-    queryFn: ({ signal }) => crawl({ current: { profile, client }, saved, extras, memberAuth, signal }),
+    queryKey: [profile.id, 'topology', extras.join(','), savedKey, confirmedKey, memberSessions],
+    queryFn: ({ signal }) => crawl({ current: { profile, client }, saved, extras, confirmed, signal }),
     placeholderData: keepPreviousData,
     structuralSharing: false,
     staleTime: 0,
@@ -238,16 +249,24 @@ function ClusterWorkspace({ client, profile }: { client: OpsClient; profile: Con
     });
   }, [snapshot, setPending]);
 
-  const inFlight = pending.some((p) => p.state !== 'failed');
+  // After a change, the topology is read every PENDING_POLL_MS until SETTLE_MS have passed, so
+  // links show their new state as soon as the nodes report it, not at the next auto-refresh.
+  const [settleUntil, setSettleUntil] = useState(0);
+  const settle = useCallback(() => {
+    setSettleUntil(Date.now() + SETTLE_MS);
+    void refetch();
+  }, [refetch]);
+  const inFlight = pending.some((p) => p.state !== 'failed') || settleUntil > Date.now();
   const fetching = useRef(isFetching);
   fetching.current = isFetching;
   useEffect(() => {
     if (!inFlight) return;
     const timer = setInterval(() => {
+      if (settleUntil && Date.now() > settleUntil && !pending.some((p) => p.state !== 'failed')) setSettleUntil(0);
       if (!fetching.current && !document.hidden) void refetch();
     }, PENDING_POLL_MS);
     return () => clearInterval(timer);
-  }, [inFlight, refetch]);
+  }, [inFlight, refetch, settleUntil, pending]);
 
   function requestConnect(sourceId: string, targetId: string) {
     const source = viewOf(sourceId);
@@ -270,7 +289,7 @@ function ClusterWorkspace({ client, profile }: { client: OpsClient; profile: Con
       await addNode(callerClient, request);
       setPending((list) => list.map((p) => (p.id === id ? { ...p, state: 'confirming', startedAt: Date.now() } : p)));
       setAnnouncement(`${labelOf(callerId)} accepted add_node; waiting for the link to connect.`);
-      void refetch();
+      settle();
     } catch (error) {
       setPending((list) => list.map((p) => (p.id === id ? { ...p, state: 'failed', error, errorLine: errorLine(error) } : p)));
       setAnnouncement(`Connecting failed: ${errorText(error)}`);
@@ -295,7 +314,7 @@ function ClusterWorkspace({ client, profile }: { client: OpsClient; profile: Con
   /** The saved connection whose production flag guards an action run on `member`. */
   function guardingProfile(member: Member | undefined): ConnectionProfile | undefined {
     if (!member) return undefined;
-    if (member.isCurrent || member.reading?.access === 'derived') return profile;
+    if (member.isCurrent || member.reading?.access === 'member' || (member.reading?.access === 'network' && !member.profileId)) return profile;
     return member.profileId ? profileById.get(member.profileId) : undefined;
   }
 
@@ -310,8 +329,8 @@ function ClusterWorkspace({ client, profile }: { client: OpsClient; profile: Con
       setDisconnecting(null);
       setSelection(null);
       dismissPending(link.id);
-      setAnnouncement(`Disconnected ${labelOf(link.a)} and ${labelOf(link.b)}.`);
-      void refetch();
+      setAnnouncement(`Removed ${labelOf(otherEnd(link, link.caller))} from the cluster.`);
+      settle();
     } catch (error) {
       setDisconnectError(error);
     } finally {
@@ -381,6 +400,8 @@ function ClusterWorkspace({ client, profile }: { client: OpsClient; profile: Con
   const selectedLink = selectedLinkId ? linkById(selectedLinkId) : null;
   const selectedPending = selectedLinkId ? (pending.find((p) => p.id === selectedLinkId) ?? null) : null;
   const unreachable = views.filter((v) => !v.member.reachable).length;
+  const liveLinks = links.filter(isLiveLink).length;
+  const membersToLogIn = views.flatMap((v) => (v.member.reading?.access === 'member' && !v.member.reading.client ? [{ member: v.member.id, url: v.member.reading.opsUrl }] : []));
   const defaultUsername = session?.username ?? profile.username ?? '';
   const linkHealthOf = (id: string): Health | null => {
     const p = pending.find((x) => x.id === id);
@@ -405,7 +426,13 @@ function ClusterWorkspace({ client, profile }: { client: OpsClient; profile: Con
           setViewStateOf(m.profileId, 'view', view);
           if (m.profileId !== profile.id) select(m.profileId);
         }}
-        onLogIn={() => setAdding({ url: m.reading?.opsUrl || (m.profileId ? profileById.get(m.profileId)?.url : undefined) || '' })}
+        onLogIn={() => setAdding({ url: m.reading?.opsUrl || m.reading?.suggestedUrl || (m.profileId ? profileById.get(m.profileId)?.url : undefined) || profile.url || location.origin })}
+        onConfirmUrl={(url) => {
+          // A new URL drops the session held for the old one: a login goes only where it was typed.
+          if (layout.memberUrls[m.id] !== url) forgetMember(profile.id, m.id);
+          setLayout((current) => ({ ...current, memberUrls: { ...current.memberUrls, [m.id]: url } }));
+          setAnnouncement(`Operations API URL of ${m.id} confirmed: ${url}.`);
+        }}
         onRemoveFromView={() => {
           setLayout((current) => ({ ...current, extras: current.extras.filter((x) => x !== m.profileId) }));
           setSelection(null);
@@ -436,8 +463,9 @@ function ClusterWorkspace({ client, profile }: { client: OpsClient; profile: Con
         <h3 id="cluster-help-title">Working with the cluster</h3>
         <ul className="help-list small">
           <li>Drag from a node's handle (the dot on its right edge) to another node to connect them.</li>
-          <li>Select a link for its databases, errors, subscriptions and Disconnect; a node for its hdb_nodes record.</li>
-          <li>Keyboard: focus the graph, then arrow keys move between nodes; Delete disconnects the selected link; Escape clears.</li>
+          <li>Select a link for its databases, errors, subscriptions and Remove node from cluster; a node for its hdb_nodes record.</li>
+          <li>Keyboard: focus the graph, then arrow keys move between nodes; Delete asks to remove the selected link's far node from the cluster; Escape clears.</li>
+          <li>A one-sided or dead link does not block a new one: drag between the two nodes again to repair it.</li>
         </ul>
         <h4>Link health</h4>
         <HealthLegend />
@@ -457,8 +485,8 @@ function ClusterWorkspace({ client, profile }: { client: OpsClient; profile: Con
         <div>
           <h3>Cluster</h3>
           {topology && (
-            <span className="muted small" data-testid="cluster-summary">
-              {views.length} node{views.length === 1 ? '' : 's'} · {links.length} link{links.length === 1 ? '' : 's'}
+            <span className="muted small" data-testid="cluster-summary" title={`${views.length} nodes · ${liveLinks} links${unreachable > 0 ? ` · ${unreachable} not reachable` : ''}`}>
+              {views.length} node{views.length === 1 ? '' : 's'} · {liveLinks} link{liveLinks === 1 ? '' : 's'}
               {unreachable > 0 ? ` · ${unreachable} not reachable` : ''}
             </span>
           )}
@@ -475,11 +503,15 @@ function ClusterWorkspace({ client, profile }: { client: OpsClient; profile: Con
           <button type="button" className="button-secondary" onClick={() => setAdding({})}>
             <Icon name="plus" /> Add node by URL
           </button>
-          {mode === 'graph' && (
-            <button type="button" className="button-secondary" onClick={runAutoLayout} disabled={views.length === 0}>
-              Auto layout
+          {membersToLogIn.length > 0 && (
+            <button type="button" className="button-secondary" onClick={() => setLoggingInMembers(true)}>
+              Log in to all members
             </button>
           )}
+          {/* Always there (disabled in the matrix), so the toolbar does not jump between Graph and Matrix. */}
+          <button type="button" className="button-secondary" onClick={runAutoLayout} disabled={mode !== 'graph' || views.length === 0} title={mode === 'graph' ? undefined : 'Lays out the graph'}>
+            Auto layout
+          </button>
           <RefreshControl intervalMs={intervalMs} onIntervalChange={setIntervalMs} onRefreshNow={() => void refresh()} isFetching={isFetching} updatedAt={dataUpdatedAt} />
         </div>
       </div>
@@ -492,7 +524,7 @@ function ClusterWorkspace({ client, profile }: { client: OpsClient; profile: Con
             className={`cluster-canvas ${mode}`}
             tabIndex={mode === 'graph' ? 0 : -1}
             role={mode === 'graph' ? 'group' : undefined}
-            aria-label={mode === 'graph' ? 'Cluster graph. Arrow keys move the selection between nodes; Delete disconnects the selected link.' : undefined}
+            aria-label={mode === 'graph' ? 'Cluster graph. Arrow keys move the selection between nodes; Delete asks to remove the selected link\'s far node from the cluster.' : undefined}
             data-testid="cluster-canvas"
           >
             {mode === 'graph' ? (
@@ -550,28 +582,49 @@ function ClusterWorkspace({ client, profile }: { client: OpsClient; profile: Con
           }}
         />
       )}
-      {disconnectLink && (
-        <ConfirmDialog
-          title={`Disconnect ${labelOf(disconnectLink.a)} and ${labelOf(disconnectLink.b)}?`}
-          confirmLabel="Disconnect"
-          requireTyping={(() => {
-            const guard = guardingProfile(viewOf(disconnectLink.caller)?.member);
-            return guard?.production ? guard.name : undefined;
-          })()}
-          busy={disconnectBusy}
-          error={disconnectError}
-          onCancel={() => setDisconnecting(null)}
-          onConfirm={() => void runDisconnect(disconnectLink)}
-        >
-          <p>
-            <code>remove_node</code> runs on <strong>{labelOf(disconnectLink.caller)}</strong> for <strong>{otherEnd(disconnectLink, disconnectLink.caller)}</strong>: it deletes
-            that node's hdb_nodes record and both stop replicating with each other.
-          </p>
-          <p className="field-hint">
-            hdb_nodes replicates, so the other members learn of the removal too and stop replicating with {otherEnd(disconnectLink, disconnectLink.caller)}. Data already
-            copied stays where it is.
-          </p>
-        </ConfirmDialog>
+      {disconnectLink &&
+        (() => {
+          const removed = otherEnd(disconnectLink, disconnectLink.caller);
+          const cut = links.filter((l) => l.a === removed || l.b === removed);
+          return (
+            <ConfirmDialog
+              title={`Remove ${labelOf(removed)} from the cluster?`}
+              confirmLabel="Remove node from cluster"
+              requireTyping={(() => {
+                const guard = guardingProfile(viewOf(disconnectLink.caller)?.member);
+                return guard?.production ? guard.name : undefined;
+              })()}
+              busy={disconnectBusy}
+              error={disconnectError}
+              onCancel={() => setDisconnecting(null)}
+              onConfirm={() => void runDisconnect(disconnectLink)}
+            >
+              <p>
+                <code>remove_node</code> runs on <strong>{labelOf(disconnectLink.caller)}</strong> for <strong>{removed}</strong>: it deletes that node's hdb_nodes
+                record, which replicates, so every member stops replicating with it. These links are cut:
+              </p>
+              <ul className="panel-list small" data-testid="links-to-cut">
+                {cut.map((l) => (
+                  <li key={l.id}>
+                    {labelOf(l.a)} – {labelOf(l.b)} <StatusBadge tone={l.health.tone}>{l.health.word}</StatusBadge>
+                  </li>
+                ))}
+              </ul>
+              <p className="field-hint">Data already copied stays where it is. Peerdesk cannot cut one link alone; subscriptions stop data on a link without removing anyone.</p>
+            </ConfirmDialog>
+          );
+        })()}
+      {loggingInMembers && membersToLogIn.length > 0 && (
+        <MembersLoginDialog
+          viewId={profile.id}
+          members={membersToLogIn}
+          defaultUsername={defaultUsername}
+          onCancel={() => setLoggingInMembers(false)}
+          onDone={() => {
+            setLoggingInMembers(false);
+            setAnnouncement('Logged in to the members.');
+          }}
+        />
       )}
       {editLink &&
         (() => {

@@ -12,8 +12,8 @@ import { formatNumber } from '../../lib/format.ts';
 import { socketState } from '../status/socket-state.ts';
 import { formatMs } from './format.ts';
 import type { Health, Link, LinkView } from './model.ts';
-import { otherEnd } from './model.ts';
 import type { PendingLink } from './TopologyGraph.tsx';
+import { otherEnd, socketLagMs } from './model.ts';
 
 interface LinkPanelProps {
   id: string;
@@ -44,7 +44,7 @@ function SocketRow({ socket }: { socket: DatabaseSocket }) {
         {copy && !copy.done && <ProgressBar value={copy.copied} max={copy.total} label={`Initial copy of ${socket.database}`} text={`${formatNumber(copy.copied)} / ${formatNumber(copy.total)}`} />}
       </td>
       <td className="num">{socket.connected ? formatNumber(socket.latency ?? null, 'ms') : '—'}</td>
-      <td className="num">{socket.connected ? formatMs(socket.lag_ms ?? null) : '—'}</td>
+      <td className="num">{socket.connected ? formatMs(socketLagMs(socket)) : '—'}</td>
       <td className="num">{socket.connected ? formatNumber(socket.pending_transactions ?? null) : '—'}</td>
     </tr>
   );
@@ -155,10 +155,13 @@ export function LinkPanel({ id, link, pending, health, labelOf, readable, onEdit
               Edit subscriptions
             </button>
             <button type="button" className="button-danger" onClick={onDisconnect}>
-              Disconnect
+              Remove {labelOf(otherEnd(link, link.caller))} from cluster…
             </button>
           </div>
-          <p className="field-hint">Delete disconnects the selected link (after confirming).</p>
+          <p className="field-hint">
+            Peerdesk cannot cut only this link: remove_node takes the node out of the whole cluster (every link it has). To stop data on this link alone, edit its
+            subscriptions. A one-sided or dead link is repaired by dragging between the two nodes again.
+          </p>
         </>
       )}
     </section>

@@ -1,9 +1,13 @@
 /**
- * The selected node: how it is reached (this connection, a saved connection, or its derived
- * URL with this connection's credentials) or why it is not, its hdb_nodes record (the CA as
- * its subject only, never the PEM), its links, and the way to its status and certificates.
+ * The selected node: how it is known (this connection, a saved connection, the node's
+ * cluster_network answer with its age, or a member URL the user confirmed) or why it is not,
+ * the URL to confirm for a member nobody asked yet, its hdb_nodes record (the CA as its subject
+ * only, never the PEM), its links, and the way to its status and certificates.
  */
+import { useState } from 'react';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';
+import { formatBytes, formatDuration } from '../../lib/format.ts';
+import { normalizeUrl, urlProblem } from '../connections/model.ts';
 import { StatusBadge } from '../../components/StatusBadge.tsx';
 import type { Health, Member } from './model.ts';
 
@@ -19,6 +23,7 @@ interface NodePanelProps {
   onSelectLink: (id: string) => void;
   onOpen: (view: 'status' | 'certificates') => void;
   onLogIn: () => void;
+  onConfirmUrl: (url: string) => void;
   onRemoveFromView: () => void;
 }
 
@@ -30,9 +35,40 @@ function accessText(member: Member, savedName: string | null): string {
       return `This connection (${reading.opsUrl}).`;
     case 'saved':
       return `Saved connection “${savedName ?? reading.profileId}” (${reading.opsUrl}).`;
-    case 'derived':
-      return `${reading.opsUrl}, with this connection's credentials.`;
+    case 'network':
+      return `Through this connection's node (cluster_network, over its replication links)${savedName ? `; saved connection “${savedName}” acts on it` : ''}.`;
+    case 'member':
+      return `${reading.opsUrl} (confirmed by you)${reading.client ? ', logged in for this session' : ', not logged in'}.`;
+    case 'unconfirmed':
+      return 'Not asked: its operations API URL is not confirmed.';
   }
+}
+
+/** The member URL the user confirms before anything is sent there; pre-filled with a guess. */
+function ConfirmUrl({ initial, hint, onConfirm }: { initial: string; hint: string; onConfirm: (url: string) => void }) {
+  const [url, setUrl] = useState(initial);
+  const problem = urlProblem(url.trim());
+  return (
+    <form
+      className="stack"
+      data-testid="confirm-member-url"
+      onSubmit={(event) => {
+        event.preventDefault();
+        if (!problem) onConfirm(normalizeUrl(url));
+      }}
+    >
+      <label className="field">
+        <span>Operations API URL</span>
+        <input value={url} onChange={(e) => setUrl(e.target.value)} inputMode="url" spellCheck={false} aria-invalid={!!problem} />
+        {problem ? <span className="field-error">{problem}</span> : <span className="field-hint">{hint}</span>}
+      </label>
+      <div className="row wrap">
+        <button type="submit" disabled={!!problem}>
+          Confirm URL
+        </button>
+      </div>
+    </form>
+  );
 }
 
 function subscriptionsSummary(subscriptions: Record<string, Array<{ publish: boolean; subscribe: boolean }>>): string {
@@ -41,7 +77,7 @@ function subscriptionsSummary(subscriptions: Record<string, Array<{ publish: boo
   return setters.map(([setter, list]) => `set by ${setter}: ${list.length} table${list.length === 1 ? '' : 's'} (${list.filter((s) => s.publish).length} published, ${list.filter((s) => s.subscribe).length} subscribed)`).join('; ');
 }
 
-export function NodePanel({ member, label, links, savedName, removable, labelOf, onSelectLink, onOpen, onLogIn, onRemoveFromView }: NodePanelProps) {
+export function NodePanel({ member, label, links, savedName, removable, labelOf, onSelectLink, onOpen, onLogIn, onConfirmUrl, onRemoveFromView }: NodePanelProps) {
   const row = member.row;
   const reading = member.reading;
   const subject = member.caInfo && typeof member.caInfo.subject === 'string' ? member.caInfo.subject : null;
@@ -60,21 +96,36 @@ export function NodePanel({ member, label, links, savedName, removable, labelOf,
         <dd>{accessText(member, savedName)}</dd>
         <dt>Replication</dt>
         <dd>{member.replicationUrl ? <code>{member.replicationUrl}</code> : '—'}</dd>
+        {reading?.access === 'network' && (
+          <>
+            <dt>Answer</dt>
+            <dd data-testid="member-age">{reading.ageMs !== null ? `${Math.round(reading.ageMs / 100) / 10} s old` : 'none yet'}</dd>
+          </>
+        )}
+        {reading?.system && (
+          <>
+            <dt>System</dt>
+            <dd>
+              {[reading.system.version ? `Peerdesk ${reading.system.version}` : null, reading.system.hostname, reading.system.platform, reading.system.uptime_s !== undefined ? `up ${formatDuration(reading.system.uptime_s)}` : null, reading.system.cpu_load_percent !== undefined ? `CPU ${reading.system.cpu_load_percent.toFixed(0)} %` : null, reading.system.memory_rss_bytes !== undefined ? `RSS ${formatBytes(reading.system.memory_rss_bytes)}` : null]
+                .filter(Boolean)
+                .join(' · ')}
+            </dd>
+          </>
+        )}
       </dl>
       {!member.reachable && (
         <>
           {reading?.note && <p className="notice notice-warn small">{reading.note}</p>}
           <ErrorNotice error={reading?.error ?? null} testId="node-error" />
-          {reading?.access === 'derived' && (
-            <p className="field-hint">
-              It was asked with this connection's credentials; a login token is valid only on the node that issued it. Log in to it to add it as a saved connection.
-            </p>
+          {reading?.access === 'unconfirmed' && <ConfirmUrl initial={reading.suggestedUrl ?? ''} hint="Guessed from its replication URL; nothing is sent there until you confirm it." onConfirm={onConfirmUrl} />}
+          {reading?.access === 'member' && <ConfirmUrl key={reading.opsUrl} initial={reading.opsUrl} hint="The URL you confirmed; change it if another node answers there." onConfirm={onConfirmUrl} />}
+          {reading?.access !== 'unconfirmed' && reading?.access !== 'network' && (
+            <div className="row wrap">
+              <button type="button" onClick={onLogIn}>
+                Log in…
+              </button>
+            </div>
           )}
-          <div className="row wrap">
-            <button type="button" onClick={onLogIn}>
-              Log in…
-            </button>
-          </div>
         </>
       )}
 

@@ -229,6 +229,14 @@ interface TopologyGraphProps {
   onConnectRequest: (source: string, target: string) => void;
 }
 
+/** Fit-to-view never zooms out past this: labels stay readable at 7+ nodes, and the user pans to the rest. */
+export const FIT_MIN_ZOOM = 0.65;
+
+/** A link a drag may replace: one-sided, down, or failed to be made. */
+export function isRepairable(health: Health | null): boolean {
+  return health !== null && (health.kind === 'one-sided' || health.kind === 'down' || health.kind === 'failed');
+}
+
 export function TopologyGraph({ members, links, pending, positions, selection, fitKey, now, onSelect, onMoved, onConnectRequest }: TopologyGraphProps) {
   const { fitView, getIntersectingNodes } = useReactFlow<MemberFlowNode, LinkFlowEdge>();
   const [nodes, setNodes] = useState<MemberFlowNode[]>([]);
@@ -294,7 +302,8 @@ export function TopologyGraph({ members, links, pending, positions, selection, f
     return [...byId.values()];
   }, [links, pending, selection, now, members]);
 
-  const pairs = useMemo(() => new Set(edges.map((e) => e.id)), [edges]);
+  // Only a working link (or one being made) blocks a new one: a one-sided or dead link is repaired by dragging again.
+  const pairs = useMemo(() => new Set(edges.filter((e) => !isRepairable(e.data?.health ?? null)).map((e) => e.id)), [edges]);
   const memberIds = useMemo(() => new Set(members.map((m) => m.member.id)), [members]);
 
   const isValidConnection = useCallback(
@@ -309,15 +318,20 @@ export function TopologyGraph({ members, links, pending, positions, selection, f
     if (allowed.length) setNodes((current) => applyNodeChanges(allowed, current));
   }, []);
 
-  // Fit the view once the nodes of a new set (or a new layout) have been measured.
+  // Fit the view once the nodes have been measured: on a new layout, or when a node never shown
+  // before appears. A node that drops out and comes back between refreshes does not move the
+  // canvas under the user's pointer.
   const initialized = useNodesInitialized();
-  const fitted = useRef('');
-  const fitSignature = `${fitKey}#${members.map((m) => m.member.id).join(',')}`;
+  const fitted = useRef({ key: '', seen: new Set<string>() });
+  const shownIds = members.map((m) => m.member.id);
+  const unseen = fitted.current.key !== fitKey || shownIds.some((id) => !fitted.current.seen.has(id));
+  const fitSignature = `${fitKey}#${shownIds.join(',')}`;
   useEffect(() => {
-    if (!initialized || nodes.length === 0 || fitted.current === fitSignature) return;
-    fitted.current = fitSignature;
-    void fitView({ padding: 0.25, maxZoom: 1.1 });
-  }, [initialized, nodes.length, fitSignature, fitView]);
+    if (!initialized || nodes.length === 0 || !unseen) return;
+    fitted.current = { key: fitKey, seen: new Set([...(fitted.current.key === fitKey ? fitted.current.seen : []), ...shownIds]) };
+    void fitView({ padding: 0.25, maxZoom: 1.1, minZoom: FIT_MIN_ZOOM });
+    // fitSignature stands for shownIds.
+  }, [initialized, nodes.length, fitSignature, fitView, unseen, fitKey]);
 
   return (
     <SelectContext.Provider value={onSelect}>

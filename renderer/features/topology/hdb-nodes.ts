@@ -37,7 +37,9 @@ function subscriptionList(value: unknown): NodeSubscription[] | null {
 export function parseNodeRow(raw: Record<string, unknown>, readFrom: string): NodeRow | null {
   if (typeof raw.name !== 'string' || !raw.name) return null;
   const subscriptions: Record<string, NodeSubscription[]> = {};
-  const stored = raw.subscriptions_by_node ?? raw.subscriptions;
+  // Peerdesk keeps every setter's list in subscriptions_by_node (subscriptions is HarperDB's one array).
+  const bySetter = raw.subscriptions_by_node;
+  const stored = bySetter && typeof bySetter === 'object' && !Array.isArray(bySetter) ? bySetter : raw.subscriptions;
   const asList = subscriptionList(stored);
   if (asList) subscriptions[readFrom] = asList;
   else if (stored && typeof stored === 'object') {

@@ -17,6 +17,8 @@ export interface ViewLayout {
   positions: Positions;
   /** saved connection ids brought into view */
   extras: string[];
+  /** member node name → the operations API URL the user confirmed for it (clusters without cluster_network) */
+  memberUrls: Record<string, string>;
 }
 
 const STORAGE_KEY = 'peerdesk.topology.v1';
@@ -39,7 +41,7 @@ function finite(value: unknown): value is number {
 }
 
 export function loadLayout(viewId: string): ViewLayout {
-  const stored = readAll()[viewId] as { positions?: unknown; extras?: unknown } | undefined;
+  const stored = readAll()[viewId] as { positions?: unknown; extras?: unknown; memberUrls?: unknown } | undefined;
   const positions: Positions = {};
   if (stored?.positions && typeof stored.positions === 'object') {
     for (const [id, p] of Object.entries(stored.positions as Record<string, unknown>)) {
@@ -48,7 +50,12 @@ export function loadLayout(viewId: string): ViewLayout {
     }
   }
   const extras = Array.isArray(stored?.extras) ? stored.extras.filter((e): e is string => typeof e === 'string') : [];
-  return { positions, extras };
+  const memberUrls: Record<string, string> = {};
+  const urls = (stored as { memberUrls?: unknown } | undefined)?.memberUrls;
+  if (urls && typeof urls === 'object') {
+    for (const [name, url] of Object.entries(urls as Record<string, unknown>)) if (typeof url === 'string' && /^https?:\/\//.test(url)) memberUrls[name] = url;
+  }
+  return { positions, extras, memberUrls };
 }
 
 export function saveLayout(viewId: string, view: ViewLayout): void {

@@ -4,14 +4,21 @@
  * connections brought into view) and links (one per pair, with both directions' sockets).
  * Pure functions over a Snapshot, so the rules are testable without a browser.
  */
-import type { ClusterConnection, ClusterStatusResponse, DatabaseSocket } from '../../api/operations/cluster-status.ts';
+import type { MemberSystemSummary } from '../../api/operations/cluster-network.ts';
+import { socketLagMs, type ClusterConnection, type ClusterStatusResponse, type DatabaseSocket } from '../../api/operations/cluster-status.ts';
+
+export { socketLagMs };
 import type { OpsClient } from '../../api/ops-client.ts';
 import type { Tone } from '../../components/StatusBadge.tsx';
 import { flowOf, policyOn, SYSTEM_DATABASE } from '../subscriptions/model.ts';
 import { rowsByName, type NodeRow } from './hdb-nodes.ts';
 
-/** How the app reached (or tried to reach) a node's operations API. */
-export type Access = 'current' | 'saved' | 'derived';
+/**
+ * How the app knows a node: this connection, a saved connection, the connected node's
+ * cluster_network answer, a member URL the user confirmed (with its own login), or not at all
+ * yet (a member whose URL is not confirmed: never asked).
+ */
+export type Access = 'current' | 'saved' | 'network' | 'member' | 'unconfirmed';
 
 export interface NodeReading {
   /** the node name when known, else `conn:<profile id>` */
@@ -29,6 +36,12 @@ export interface NodeReading {
   error: unknown;
   /** a reason that is not an error of the node (e.g. not logged in) */
   note: string | null;
+  /** how old the answer is (cluster_network), null when read directly or never answered */
+  ageMs: number | null;
+  /** the member's system summary (cluster_network) */
+  system: MemberSystemSummary | null;
+  /** an operations API URL to offer the user for confirmation (never asked before that) */
+  suggestedUrl: string | null;
 }
 
 export interface Snapshot {
@@ -36,6 +49,8 @@ export interface Snapshot {
   readings: NodeReading[];
   /** when the crawl finished (ms) */
   at: number;
+  /** how the members were read: the node's cluster_network, or member by member */
+  source?: 'cluster_network' | 'members';
 }
 
 export interface Member {
@@ -139,6 +154,11 @@ export function linkHealth(views: readonly LinkView[], otherSideRead: boolean): 
   return { kind: 'connected', word: 'connected', tone: 'ok', up, total };
 }
 
+/** A link counted in the summary: not a one-sided link that carries nothing (a dead leftover). */
+export function isLiveLink(link: Pick<Link, 'health'>): boolean {
+  return !(link.health.kind === 'one-sided' && (link.health.up ?? 0) === 0);
+}
+
 function maxOf(values: Array<number | null | undefined>): number | null {
   const numbers = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
   return numbers.length ? Math.max(...numbers) : null;
@@ -228,7 +248,7 @@ export function buildTopology(snapshot: Snapshot): Topology {
       views: list,
       health,
       latencyMs: maxOf(sockets.map((s) => s.latency)),
-      lagMs: maxOf(sockets.map((s) => s.lag_ms)),
+      lagMs: maxOf(sockets.map(socketLagMs)),
       flow: self === a ? { aToB: flow.out, bToA: flow.in, explicit: policy.source !== 'default' } : { aToB: flow.in, bToA: flow.out, explicit: policy.source !== 'default' },
       caller,
     };

@@ -1,0 +1,286 @@
+/**
+ * The publishing side of a link: streams this node's transaction log to the peer after the
+ * position the peer gave (or after a copy), filtered for what the peer should get, in frames
+ * capped in bytes (TARGET_FRAME_BYTES, never past MAX_FRAME_BYTES), bounded by an ack window and
+ * the socket's send buffer. A transaction too large for any frame is not re-sent forever: the
+ * peer gets a copy instead (the records, without that transaction's atomicity). Positions only
+ * move forward, and a frame's sequences ascend (asserted).
+ */
+import { PURGED_THROUGH_KEY, type Database } from '../storage/database.ts';
+import type { LogEntry } from '../storage/types.ts';
+import { sendCopy, type CopyKind, type CopySender } from './copy.ts';
+import { encodeItems, FrameAssembler, MAX_ITEM_BYTES } from './frames.ts';
+import { assertInvariant, LinkState, OPEN_STATES, type LinkStateMachine } from './link-state.ts';
+import { encodeValue, MAX_ENTRIES_PER_FRAME, type Hello } from './protocol.ts';
+
+/** Frames sent but not yet acknowledged before the publisher waits. */
+export const MAX_UNACKED_FRAMES = 16;
+/** Socket send buffer above which the publisher waits for it to drain. */
+export const SEND_HIGH_WATER_BYTES = 8 * 1024 * 1024;
+/**
+ * Positions that move without data (everything filtered or duplicate) are sent and persisted
+ * at most this often: they only save re-sending duplicates after a reconnect.
+ */
+export const IDLE_POSITION_INTERVAL_MS = 1_000;
+/** Log entries encoded in one encoder call (frames are still cut at the entry). */
+export const ENCODE_CHUNK_ENTRIES = 32;
+
+/** What publishing needs from its link, beyond what a copy needs. */
+export interface PublishPort extends CopySender {
+  readonly machine: LinkStateMachine;
+  bufferedAmount(): number;
+  fail(error: unknown): void;
+}
+
+export class Publisher {
+  #sentThrough = 0;
+  #ackedThrough = 0;
+  /** `through` of each frame sent and not yet acknowledged, ascending */
+  readonly #inFlight: number[] = [];
+  #started = false;
+  #pumping = false;
+  #pumpAgain = false;
+  #copying = false;
+  /** the next entry for the peer is larger than any frame: it goes as a copy */
+  #oversized = false;
+  /** #sentThrough is a position the peer has (not a start_time or nothing): a purge past it is a gap */
+  #sentIsPosition = false;
+  lastAckAt = 0;
+  lastSentVersion = 0;
+
+  constructor(private readonly link: PublishPort) {}
+
+  get ackedThrough(): number {
+    return this.#ackedThrough;
+  }
+
+  get started(): boolean {
+    return this.#started;
+  }
+
+  /** After the hello exchange: copy first if the peer needs one, then stream. */
+  async start(hello: Hello, onCommit: (listener: () => void) => () => void): Promise<void> {
+    const { database, machine } = this.link;
+    const purgedThrough = database.getMeta<number>(PURGED_THROUGH_KEY) ?? 0;
+    const missedPurged = hello.position > 0 && hello.position < purgedThrough;
+    this.#sentThrough = hello.position > 0 ? hello.position : (hello.startTime ?? 0);
+    this.#sentIsPosition = hello.position > 0;
+    if ((!hello.synced && hello.startTime === null) || missedPurged) {
+      this.#sentThrough = 0;
+      this.#sentIsPosition = false;
+      machine.transition(LinkState.copyingOut);
+      if (!(await this.#copy(missedPurged ? 'resync' : 'initial'))) return;
+    }
+    this.#ackedThrough = this.#sentThrough;
+    if (machine.isEnding) return;
+    if (machine.state !== LinkState.streaming) machine.transition(LinkState.streaming);
+    this.#started = true;
+    machine.own('commit-listener', onCommit(() => this.wake()), OPEN_STATES);
+    await this.pump();
+  }
+
+  /** New local commits: stream them. */
+  wake(): void {
+    void this.pump().catch((error: unknown) => this.link.fail(error));
+  }
+
+  /** cluster_verify repair or the peer's resync-request: send a copy, then carry on streaming. */
+  async resync(): Promise<void> {
+    const { machine } = this.link;
+    if (this.#copying || !this.#started || machine.state !== LinkState.streaming) return;
+    machine.transition(LinkState.copyingOut);
+    if (!(await this.#copy('resync'))) return;
+    machine.transition(LinkState.streaming);
+    await this.pump();
+  }
+
+  onAck(seq: number): void {
+    // An ack for more than was sent is the peer's confusion; it cannot move the position past it.
+    this.#ackedThrough = Math.max(this.#ackedThrough, Math.min(seq, this.#sentThrough));
+    this.lastAckAt = Date.now();
+    while (this.#inFlight.length > 0 && this.#inFlight[0]! <= seq) this.#inFlight.shift();
+    this.wake();
+  }
+
+  /** Log entries this node still has to get confirmed by the peer. */
+  pending(filter: (entry: LogEntry) => LogEntry | null): number {
+    if (!this.#started || !this.link.machine.isOpen) return 0;
+    let count = 0;
+    for (const { entry } of this.link.database.readLog(this.#ackedThrough, 100_000)) if (filter(entry)) count++;
+    return count;
+  }
+
+  /** Send a copy; true when it completed and the link is still up. */
+  async #copy(kind: CopyKind): Promise<boolean> {
+    this.#copying = true;
+    try {
+      const sequence = await sendCopy(this.link, kind);
+      if (sequence === null || this.link.machine.isEnding) return false;
+      this.#advanceSent(Math.max(this.#sentThrough, sequence));
+      this.#sentIsPosition = true;
+      return true;
+    } finally {
+      this.#copying = false;
+    }
+  }
+
+  #advanceSent(through: number): void {
+    assertInvariant(through >= this.#sentThrough, `sent position moves forward (${this.#sentThrough} -> ${through})`);
+    this.#sentThrough = through;
+  }
+
+  #streaming(): boolean {
+    return this.link.machine.state === LinkState.streaming && !this.#copying;
+  }
+
+  async pump(): Promise<void> {
+    if (!this.#started || !this.#streaming()) return;
+    assertInvariant(this.link.machine.holds('commit-listener'), 'a streaming link listens for commits');
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    this.#pumping = true;
+    try {
+      do {
+        this.#pumpAgain = false;
+        const behind = this.#purgedPastSent();
+        if (behind || this.#oversized) {
+          this.#oversized = false;
+          // Behind the purged log (slow or stalled while linked) or next is a transaction no
+          // frame can carry: what the peer has not been sent reaches it as a copy to merge.
+          this.link.logger.warn(behind ? 'Peer is behind the purged log: resyncing it' : 'Transaction larger than a frame: sending the peer a copy instead', {
+            peer: this.link.peer,
+            database: this.link.database.name,
+          });
+          this.link.machine.transition(LinkState.copyingOut);
+          if (!(await this.#copy('resync'))) return;
+          this.link.machine.transition(LinkState.streaming);
+        }
+        while (this.#streaming() && this.#inFlight.length < MAX_UNACKED_FRAMES && this.link.bufferedAmount() < SEND_HIGH_WATER_BYTES) {
+          if (this.#purgedPastSent()) {
+            this.#pumpAgain = true;
+            break;
+          }
+          const sent = this.#sendNextFrame();
+          if (sent === 'oversized') {
+            this.#oversized = true;
+            this.#pumpAgain = true;
+            break;
+          }
+          if (sent === 'nothing') break;
+        }
+      } while (this.#pumpAgain && this.#streaming());
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #purgedPastSent(): boolean {
+    return this.#sentIsPosition && (this.link.database.getMeta<number>(PURGED_THROUGH_KEY) ?? 0) > this.#sentThrough;
+  }
+
+  #filter(entry: LogEntry): LogEntry | null {
+    return filterForPeer(this.link.database, this.link.peer, entry, (table) => this.link.publishes(table));
+  }
+
+  /**
+   * Read the log after what was sent, filter for the peer, send one frame: 'sent' (or only a
+   * position moved), 'nothing' new, or 'oversized' when the next entry fits no frame alone.
+   * Entries are encoded ENCODE_CHUNK_ENTRIES at a time; a chunk that would cross the frame's
+   * budget is encoded again entry by entry to find where the frame ends.
+   */
+  #sendNextFrame(): 'sent' | 'nothing' | 'oversized' {
+    const frame = new FrameAssembler();
+    /** every entry through here is in the frame or filtered out */
+    let through = this.#sentThrough;
+    let lastVersion = this.lastSentVersion;
+    /** filtered entries read but not yet in the frame; `before`: `through` had they all been left out */
+    let chunk: Array<{ sequence: number; item: [number, LogEntry]; before: number }> = [];
+    let examined = through;
+    /** Add the chunk; returns the outcome when the frame ended inside it, else null. */
+    const addChunk = (): 'sent' | 'oversized' | null => {
+      if (chunk.length > 0) {
+        const encoded = encodeItems(chunk.map((c) => c.item));
+        if (frame.fits(encoded.length)) {
+          frame.add(encoded, chunk.length);
+          lastVersion = chunk[chunk.length - 1]!.item[1].v;
+        } else {
+          for (const { sequence, item, before } of chunk) {
+            const one = encodeValue(item);
+            if (!frame.fits(one.length)) {
+              // The frame ends before this entry; first and too large alone, pump sends a copy.
+              if (frame.count === 0 && one.length > MAX_ITEM_BYTES && before === this.#sentThrough) return 'oversized';
+              return this.#finishFrame(frame, before, lastVersion);
+            }
+            frame.add(one);
+            lastVersion = item[1].v;
+            through = sequence;
+          }
+        }
+        chunk = [];
+      }
+      through = examined;
+      return null;
+    };
+    for (const { sequence, entry } of this.link.database.readLog(this.#sentThrough, MAX_ENTRIES_PER_FRAME)) {
+      assertInvariant(sequence > examined, `a frame's sequences ascend (${examined} then ${sequence})`);
+      const filtered = this.#filter(entry);
+      if (filtered) chunk.push({ sequence, item: [sequence, filtered], before: examined });
+      examined = sequence;
+      if (chunk.length >= ENCODE_CHUNK_ENTRIES) {
+        const ended = addChunk();
+        if (ended) return ended;
+      }
+    }
+    const ended = addChunk();
+    if (ended) return ended;
+    if (through === this.#sentThrough) return 'nothing';
+    return this.#finishFrame(frame, through, lastVersion);
+  }
+
+  #finishFrame(frame: FrameAssembler, through: number, lastVersion: number): 'sent' {
+    this.#advanceSent(through);
+    this.#sentIsPosition = true;
+    this.lastSentVersion = lastVersion;
+    if (frame.count === 0) {
+      this.#scheduleIdlePosition();
+      return 'sent';
+    }
+    this.link.sendFrame(frame.build('txns', 'entries', { through }));
+    this.#inFlight.push(through);
+    return 'sent';
+  }
+
+  /** Tell the peer, a little later, that it is past entries it did not need. */
+  #scheduleIdlePosition(): void {
+    const { machine } = this.link;
+    if (machine.holds('idle-position-timer')) return;
+    const timer = setTimeout(() => {
+      machine.release('idle-position-timer');
+      if (!this.#streaming()) return;
+      // A frame sent since carried a later position already.
+      if (this.#inFlight.length > 0 && this.#inFlight[this.#inFlight.length - 1]! >= this.#sentThrough) return;
+      if (this.#sentThrough <= this.#ackedThrough) return;
+      this.link.send({ t: 'txns', entries: [], through: this.#sentThrough });
+      this.#inFlight.push(this.#sentThrough);
+    }, IDLE_POSITION_INTERVAL_MS);
+    timer.unref();
+    machine.own('idle-position-timer', () => clearTimeout(timer), [LinkState.streaming]);
+  }
+}
+
+/** The part of an entry `peer` should get, or null for none of it. */
+export function filterForPeer(database: Database, peer: string, entry: LogEntry, publishes: (table: string) => boolean): LogEntry | null {
+  // The peer wrote it (or already relayed it to us): it has it.
+  if (entry.o === peer) return null;
+  const sendable = (table: string) => database.table(table)?.definition.replicate !== false && publishes(table);
+  const writes = entry.w.filter((w) => sendable(w.t));
+  const schema = entry.s?.filter((c) => sendable(c.table) && (c.kind !== 'create_table' || c.replicate));
+  if (writes.length === 0 && !schema?.length) return null;
+  if (writes.length === entry.w.length && schema?.length === entry.s?.length) return entry;
+  const out: LogEntry = { v: entry.v, o: entry.o, u: entry.u, w: writes };
+  if (schema?.length) out.s = schema;
+  return out;
+}
+

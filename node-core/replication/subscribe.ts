@@ -1,0 +1,105 @@
+/**
+ * The subscribing side of a link: applies the peer's transaction frames in order, acks each only
+ * after commit, and keeps the position in the peer's log (persisted with the data it came with,
+ * or lazily when it moved without data). Positions never move backwards (asserted).
+ */
+import type { HybridLogicalClock } from '../clock/hlc.ts';
+import type { Database } from '../storage/database.ts';
+import type { LogEntry } from '../storage/types.ts';
+import { applyEntries, positionKey } from './apply.ts';
+import { assertInvariant, OPEN_STATES, type LinkStateMachine } from './link-state.ts';
+import { IDLE_POSITION_INTERVAL_MS } from './publish.ts';
+import { ProtocolError, type Message } from './protocol.ts';
+
+export interface SubscribePort {
+  readonly peer: string;
+  readonly database: Database;
+  readonly clock: HybridLogicalClock;
+  readonly machine: LinkStateMachine;
+  /** this node applies writes of `table` from the peer */
+  subscribes(table: string): boolean;
+  send(message: Message): void;
+}
+
+export class Subscriber {
+  lastReceivedVersion = 0;
+  lastReceivedLocalTime = 0;
+  lastAppliedLag = 0;
+  /** last sequence of the peer's log applied here (persisted at once with data, lazily without) */
+  #appliedThrough: number | null = null;
+
+  constructor(private readonly link: SubscribePort) {}
+
+  /** The position a copy ended at (copy.ts persisted it). */
+  copied(position: number): void {
+    this.#advance(position);
+  }
+
+  async onTxns(entries: Array<[number, LogEntry]>, through: number): Promise<void> {
+    const position = this.#position();
+    if (through <= position) {
+      this.link.send({ t: 'ack', seq: through });
+      return;
+    }
+    let previous = 0;
+    for (const [sequence] of entries) {
+      if (sequence <= previous) throw new ProtocolError(`txns frame sequences do not ascend (${previous} then ${sequence})`);
+      if (sequence > through) throw new ProtocolError(`txns frame entry ${sequence} is past its through ${through}`);
+      previous = sequence;
+    }
+    const fresh = entries.filter(([sequence]) => sequence > position);
+    const outcome = await applyEntries(this.link.database, this.link.clock, this.link.peer, fresh, through, { accepts: (table) => this.link.subscribes(table) });
+    if (this.link.machine.isEnding && !outcome.committed) return;
+    this.#advance(through);
+    if (!outcome.committed) this.#schedulePersist();
+    const now = Date.now();
+    const last = fresh[fresh.length - 1]?.[1];
+    if (last) {
+      this.lastReceivedVersion = last.v;
+      this.lastReceivedLocalTime = now;
+      this.lastAppliedLag = Math.max(0, now - last.v);
+    }
+    this.link.send({ t: 'ack', seq: through });
+  }
+
+  #position(): number {
+    return (this.#appliedThrough ??= this.link.database.getMeta<number>(positionKey(this.link.peer)) ?? 0);
+  }
+
+  #advance(through: number): void {
+    const position = this.#position();
+    assertInvariant(through >= position, `the position in '${this.link.peer}''s log moves forward (${position} -> ${through})`);
+    this.#appliedThrough = through;
+  }
+
+  /**
+   * Persist a position that advanced without data, a little later (see IDLE_POSITION_INTERVAL_MS),
+   * or at once when the link leaves its open states (the timer's disposal persists).
+   */
+  #schedulePersist(): void {
+    const { machine } = this.link;
+    if (machine.holds('position-persist')) return;
+    if (!machine.isOpen) {
+      void this.#persist();
+      return;
+    }
+    const timer = setTimeout(() => machine.release('position-persist'), IDLE_POSITION_INTERVAL_MS);
+    timer.unref();
+    machine.own(
+      'position-persist',
+      () => {
+        clearTimeout(timer);
+        void this.#persist();
+      },
+      OPEN_STATES,
+    );
+  }
+
+  async #persist(): Promise<void> {
+    const through = this.#appliedThrough;
+    const { database } = this.link;
+    if (through === null || database.closed) return;
+    const stored = database.getMeta<number>(positionKey(this.link.peer)) ?? 0;
+    if (through > stored) await database.setMeta([[positionKey(this.link.peer), through]]).catch(() => undefined);
+  }
+}
