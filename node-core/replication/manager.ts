@@ -24,7 +24,7 @@ import { InsecureTransport, upgradeEndpoint, type Listener, type ReplicationTran
 import type { Duplex } from 'node:stream';
 import { caName, type CertificateStore } from '../security/certificates.ts';
 import { certificateDetails, createSigningRequest } from '../security/pki.ts';
-import { revokedSerials, signJoiner } from '../security/admission.ts';
+import { joinerNameProblem, revokedSerials, signJoiner } from '../security/admission.ts';
 import { markAdmitted } from './upgrade-guard.ts';
 import type { Admission } from './link.ts';
 import { networkHost } from './network-host.ts';
@@ -507,7 +507,9 @@ export class ReplicationManager {
     let certificate: { certificate: string; ca: string } | undefined;
     if (credentialed) {
       // One-time credentials (add_node on the peer): record the node, sign its request if any.
-      // Sign first: a request that cannot be signed leaves no hdb_nodes row behind.
+      // Sign first: a request that cannot be signed (or a name that is no host) leaves no hdb_nodes row.
+      const badName = joinerNameProblem(hello.node);
+      if (badName) return { refused: badName };
       if (hello.csr) certificate = this.#signFor(hello.node, hello.csr);
       const known = this.membership.node(hello.node);
       if (hello.url && (!known || known.url !== hello.url || (hello.ca && known.ca !== hello.ca))) {

@@ -7,10 +7,16 @@
  */
 import { normalizeSerial } from '../replication/secure-transport.ts';
 import type { CertificateStore } from './certificates.ts';
+import { isNodeName } from './node-names.ts';
 import { signRequest } from './pki.ts';
 
 export class AdmissionError extends Error {
   override name = 'AdmissionError';
+}
+
+/** Why a joining node's name cannot be recorded in hdb_nodes (not a host name or IP), or null. */
+export function joinerNameProblem(name: string): string | null {
+  return isNodeName(name) ? null : `node name ${JSON.stringify(name.slice(0, 60))} is not a host name or IP address`;
 }
 
 /** Sign `csr` for node `peer` with this node's CA: the certificate names `peer` and nothing else. */

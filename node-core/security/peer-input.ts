@@ -22,7 +22,8 @@ export function peerMessageProblem(received: Message): string | null {
   const message = received as CoreMessage;
   switch (message.t) {
     case 'hello':
-      if (!isNodeName(message.node)) return `hello: node name ${quote(message.node)} is not a host name or IP address`;
+      // The node name is an admission matter: an unknown one is refused (4003), and a joiner's is
+      // checked before it is recorded (security/admission.ts joinerNameProblem).
       if (message.url !== null && !isReplicationUrl(message.url)) return `hello: url ${quote(message.url)} is not a ws:// or wss:// URL`;
       return named('database', message.database, 'hello') ?? tablesProblem(message.tables, 'hello');
     case 'copy-start':

@@ -81,4 +81,14 @@ describe('a joiner gets a certificate for exactly its own name', () => {
     assert.match(outcome.reason, /signing request names/);
     assert.deepEqual([...(await tableState(target, 'system', 'hdb_nodes', 'name')).keys()].sort(), before);
   });
+
+  test('a join naming itself with markup is refused and leaves no hdb_nodes row', async () => {
+    const before = [...(await tableState(target, 'system', 'hdb_nodes', 'name')).keys()].sort();
+    const name = '<img src=x onerror=alert(1)>';
+    const { outcome, signed } = await join(name, name, { url: `wss://evil.example:${SECURE_REPLICATION_PORT}` });
+    assert.equal(signed, undefined);
+    assert.equal(outcome.code, 4003, JSON.stringify({ code: outcome.code, reason: outcome.reason }));
+    assert.match(outcome.reason, /is not a host name or IP address/);
+    assert.deepEqual([...(await tableState(target, 'system', 'hdb_nodes', 'name')).keys()].sort(), before);
+  });
 });
