@@ -9,6 +9,7 @@ import type { Database, WriteTransaction } from '../storage/database.ts';
 import type { Table } from '../storage/table.ts';
 import type { DataRecord, LogEntry, PrimaryKey, SchemaChange } from '../storage/types.ts';
 import { wins } from './conflict.ts';
+import { mergeLogged } from './merge.ts';
 import { ProtocolError } from './protocol.ts';
 import { systemRowProblem } from '../security/peer-input.ts';
 
@@ -67,17 +68,29 @@ export async function applyEntries(
   return outcome;
 }
 
-/** Merge copied records and tombstones (record null) by the conflict rule; nothing is logged. Resolves at commit. */
+/**
+ * Merge copied records and tombstones (record null) by the conflict rule. Into a database never
+ * synced (an initial copy) nothing is logged and it resolves at commit. Into a synced one (a
+ * resync after an absence past the log, or a repair) the winners are logged writes under their
+ * own version and origin (merge.ts), so they relay to the nodes that reach the sender only
+ * through this one — unlogged they would stop here.
+ */
 export async function applyCopiedRecords(
   database: Database,
   clock: HybridLogicalClock,
   tableName: string,
   records: ReadonlyArray<[PrimaryKey, number, string, DataRecord | null]>,
 ): Promise<number> {
+  if (database.getMeta<boolean>(SYNCED_KEY) === true) {
+    const merged = await mergeLogged(database, clock, tableName, records);
+    return merged.written.length + merged.deleted.length + merged.tombstones;
+  }
   const table = database.table(tableName);
   if (!table) throw new ProtocolError(`copy of unknown table '${database.name}.${tableName}'`);
   let applied = 0;
   await database.writeUnlogged(() => {
+    // Stored now on this node's clock: a peer whose position is past this instant has it.
+    const storedAt = clock.next();
     for (const [key, version, origin, record] of records) {
       const rowProblem = systemRowProblem(database.name, tableName, key, record);
       if (rowProblem) throw new ProtocolError(rowProblem);
@@ -86,7 +99,7 @@ export async function applyCopiedRecords(
       const stored = table.getStored(key);
       if (!wins(stamp, stored ?? table.getTombstone(key))) continue;
       if (record) table.writeRecord(key, record, version, origin, stored);
-      else table.deleteRecord(key, version, origin);
+      else table.deleteRecord(key, version, origin, storedAt);
       applied++;
     }
   });
@@ -107,7 +120,7 @@ function applyWrite(tx: WriteTransaction, table: Table, key: PrimaryKey, record:
     table.writeRecord(key, record, tx.version, tx.origin, stored);
     tx.logWrite({ t: table.name, k: key, r: record });
   } else {
-    table.deleteRecord(key, tx.version, tx.origin);
+    table.deleteRecord(key, tx.version, tx.origin, tx.sequence);
     tx.logWrite({ t: table.name, k: key, d: true });
   }
   return true;

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { HybridLogicalClock } from '../clock/hlc.ts';
 import type { Database } from '../storage/database.ts';
 import { ProtocolError, type Message, type MessageChecks, type PeerRequestMessage, type TableDigest } from './protocol.ts';
+import { REPAIR_REQUESTS } from './requests.ts';
 import { tableDigest } from './verify.ts';
 
 /** What answering a request may use: the link's database, peer, clock and subscription policy. */
@@ -52,7 +53,7 @@ export const VERIFY = {
 type AnyKind = PeerRequestKind<any, any>;
 
 /** Every kind of peer request. Add a kind here. */
-export const PEER_REQUESTS: readonly AnyKind[] = [VERIFY];
+export const PEER_REQUESTS: readonly AnyKind[] = [VERIFY, ...REPAIR_REQUESTS];
 
 function checked(kind: AnyKind, schema: z.ZodType<object>, message: Record<string, unknown> & { t: string }): Message {
   if (typeof message.id !== 'number' || !Number.isSafeInteger(message.id)) throw new ProtocolError(`bad ${message.t}: no id`);

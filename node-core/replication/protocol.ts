@@ -65,6 +65,10 @@ export const helloSchema = z.object({
   csr: z.string().max(64 * 1024).optional(),
   /** optional messages the sender understands (e.g. 'status' for cluster_network); older nodes send none */
   features: z.array(z.string().max(64)).max(64).optional(),
+  /** the sender's tombstone horizon for this database (storage/tombstones.ts; 0: none purged) */
+  horizon: z.number().min(0).optional(),
+  /** the sender halted this database's replication (past a tombstone horizon; replication/horizon.ts) */
+  halted: z.boolean().optional(),
 });
 export type Hello = z.infer<typeof helloSchema>;
 

@@ -37,6 +37,8 @@ export interface TransactOptions {
 /** What a transaction callback can do; all of it lands in one LMDB transaction and one log entry. */
 export interface WriteTransaction {
   readonly version: number;
+  /** this transaction's log sequence (its place in this node's log; tombstones are stamped with it) */
+  readonly sequence: number;
   readonly origin: string;
   table(name: string): Table;
   /** record a write for the transaction log (Table methods do not log by themselves) */
@@ -268,6 +270,7 @@ export class Database {
     const schema: SchemaChange[] = [];
     const tx: WriteTransaction = {
       version,
+      sequence,
       origin,
       table: (name) => this.requireTable(name),
       logWrite: (w) => void writes.push(w),
@@ -332,28 +335,22 @@ export class Database {
     return (this.#log.getStats() as { entryCount: number }).entryCount;
   }
 
-  /** Remove log entries and tombstones older than `cutoffMs`. Returns how many were removed. */
+  /**
+   * Remove log entries older than `cutoffMs`. Returns how many were removed. Tombstones are not
+   * touched: they outlive the log (storage/tombstones.ts purges them on their own retention).
+   */
   async purgeBefore(cutoffMs: number): Promise<number> {
     let removed = 0;
     for (;;) {
       const keys = [...this.#log.getKeys({ end: cutoffMs, limit: PURGE_BATCH_SIZE })];
-      const stale: Array<{ table: Table; key: PrimaryKey }> = [];
-      for (const table of this.#tables.values()) {
-        for (const { key, value } of table.stores.tombstones.getRange({})) {
-          if (value.v < cutoffMs) stale.push({ table, key: key as PrimaryKey });
-          if (stale.length >= PURGE_BATCH_SIZE) break;
-        }
-      }
-      if (keys.length === 0 && stale.length === 0) return removed;
+      if (keys.length === 0) return removed;
       await this.#env.transaction(() => {
         for (const key of keys) this.#log.remove(key);
-        for (const { table, key } of stale) table.stores.tombstones.remove(key);
         // Peers whose position is older than this missed entries for good: they need a copy.
-        const last = keys[keys.length - 1];
-        if (last !== undefined) this.#metaWriter.set(PURGED_THROUGH_KEY, last);
+        this.#metaWriter.set(PURGED_THROUGH_KEY, keys[keys.length - 1]);
       });
-      removed += keys.length + stale.length;
-      if (keys.length < PURGE_BATCH_SIZE && stale.length < PURGE_BATCH_SIZE) return removed;
+      removed += keys.length;
+      if (keys.length < PURGE_BATCH_SIZE) return removed;
     }
   }
 
