@@ -80,7 +80,7 @@ export async function startNode(options: StartNodeOptions = {}): Promise<Running
     const tokens = TokenIssuer.load(rootPath, {
       operation: parseDuration(config.authentication.operationTokenTimeout),
       refresh: parseDuration(config.authentication.refreshTokenTimeout),
-    });
+    }, (username) => users.generation(username));
     const services: NodeServices = {
       nodeName,
       rootPath,

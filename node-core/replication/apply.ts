@@ -11,6 +11,7 @@ import type { DataRecord, LogEntry, PrimaryKey, SchemaChange } from '../storage/
 import { wins } from './conflict.ts';
 import { mergeLogged } from './merge.ts';
 import { ProtocolError } from './protocol.ts';
+import { systemRowProblem } from '../security/peer-input.ts';
 
 export const positionKey = (peer: string) => ['position', peer];
 export const SYNCED_KEY = ['synced'];
@@ -54,6 +55,8 @@ export async function applyEntries(
             if (!filter.accepts(write.t)) continue;
             const table = database.table(write.t);
             if (!table) throw new ProtocolError(`write to unknown table '${database.name}.${write.t}'`);
+            const rowProblem = systemRowProblem(database.name, write.t, write.k, write.r);
+            if (rowProblem) throw new ProtocolError(rowProblem);
             if (applyWrite(tx, table, write.k, write.d ? undefined : write.r)) outcome.applied++;
             else outcome.dropped++;
           }
@@ -89,6 +92,8 @@ export async function applyCopiedRecords(
     // Stored now on this node's clock: a peer whose position is past this instant has it.
     const storedAt = clock.next();
     for (const [key, version, origin, record] of records) {
+      const rowProblem = systemRowProblem(database.name, tableName, key, record);
+      if (rowProblem) throw new ProtocolError(rowProblem);
       clock.observe(version);
       const stamp = { v: version, o: origin };
       const stored = table.getStored(key);

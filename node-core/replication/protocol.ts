@@ -5,6 +5,7 @@
  */
 import { Packr } from 'msgpackr';
 import { z } from 'zod';
+import { peerMessageProblem } from '../security/peer-input.ts';
 import type { DataRecord, LogEntry, PrimaryKey } from '../storage/types.ts';
 import { isNetworkMessageType, parseNetworkMessage, type NetworkMessage } from './network-messages.ts';
 
@@ -160,8 +161,15 @@ const logEntryShape = (value: unknown): value is LogEntry => {
   return typeof entry.v === 'number' && typeof entry.o === 'string' && Array.isArray(entry.w);
 };
 
-/** Decode and check a frame; throws ProtocolError naming what is wrong. */
+/** Decode and check a frame (shape, then every name and record: security/peer-input.ts); throws ProtocolError naming what is wrong. */
 export function decode(frame: Buffer, checks: MessageChecks = new Map()): Message {
+  const message = decodeShape(frame, checks);
+  const problem = peerMessageProblem(message);
+  if (problem) throw new ProtocolError(problem);
+  return message;
+}
+
+function decodeShape(frame: Buffer, checks: MessageChecks): Message {
   let value: unknown;
   try {
     value = packr.unpack(frame);

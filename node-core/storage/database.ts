@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import { open, type Database as LmdbDb, type Key, type RootDatabase } from 'lmdb';
 import type { HybridLogicalClock } from '../clock/hlc.ts';
 import { badRequest, notFound } from '../errors.ts';
+import { FIXED_SUB_DATABASES, MAX_TABLES_PER_DATABASE, SUB_DATABASES_PER_TABLE, tableCapacityError } from '../security/table-limit.ts';
 import { commitFailure } from './commit-failure.ts';
 import { Table } from './table.ts';
 import type { LogEntry, LoggedWrite, SchemaChange, StoredRecord, TableDefinition, Tombstone, PrimaryKey } from './types.ts';
@@ -18,6 +19,7 @@ export const PURGED_THROUGH_KEY = ['purgedThrough'];
 
 /** Named sub-databases per environment: 3 per table plus meta and log. */
 const MAX_SUB_DATABASES = 3000;
+if (MAX_TABLES_PER_DATABASE * SUB_DATABASES_PER_TABLE + FIXED_SUB_DATABASES > MAX_SUB_DATABASES) throw new Error('MAX_TABLES_PER_DATABASE does not fit in maxDbs');
 const PURGE_BATCH_SIZE = 1000;
 
 export interface DatabaseContext {
@@ -118,6 +120,8 @@ export class Database {
     if (this.#tables.has(definition.name)) {
       throw badRequest(`Table '${definition.name}' already exists in '${this.name}'`);
     }
+    const tooMany = tableCapacityError(this.name, this.#tables.size, 1);
+    if (tooMany) throw tooMany;
     const full: TableDefinition = { ...definition, database: this.name, createdTime: Date.now() };
     // Sub-databases are created before the transaction: lmdb-js opens them in their own txn.
     const table = this.#attach(full);
@@ -211,6 +215,8 @@ export class Database {
   async ensureTables(definitions: ReadonlyArray<Omit<TableDefinition, 'database' | 'createdTime'>>): Promise<void> {
     const missing = definitions.filter((d) => !this.#tables.has(d.name));
     if (missing.length === 0) return;
+    const full = tableCapacityError(this.name, this.#tables.size, missing.length);
+    if (full) throw full;
     const attached = missing.map((d) => this.#attach({ ...d, attributes: [...d.attributes], database: this.name, createdTime: Date.now() }));
     await this.#env.transaction(() => {
       for (const table of attached) this.#saveDefinition(table.definition);

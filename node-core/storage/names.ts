@@ -14,6 +14,8 @@ const NAME_PATTERN = /^[A-Za-z0-9_$][A-Za-z0-9_$-]*$/;
 export function nameProblem(name: string): string | null {
   if (name.length === 0) return 'must not be empty';
   if (name.length > MAX_NAME_LENGTH) return `must be at most ${MAX_NAME_LENGTH} characters`;
+  // Names become keys of response objects (describe_all): "__proto__" would set a prototype.
+  if (name === '__proto__') return 'is reserved ("__proto__")';
   if (!NAME_PATTERN.test(name)) {
     return 'may contain only letters, digits, "_", "$" and "-" (not starting with "-")';
   }

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { SYSTEM_DATABASE } from '../../system/tables.ts';
+import { USER_SECRET_FIELDS } from '../../system/users.ts';
 import { forbidden } from '../../errors.ts';
 import type { Table } from '../../storage/table.ts';
 import { COMPARATORS, conditionForValue, project, search, type Condition, type ConditionGroup, type SortSpec } from '../../storage/search.ts';
@@ -29,7 +30,7 @@ function isUserTable(table: Table): boolean {
 
 function withoutSecrets(table: Table, records: DataRecord[]): DataRecord[] {
   if (!isUserTable(table)) return records;
-  return records.map(({ password: _password, ...rest }) => rest);
+  return records.map((record) => Object.fromEntries(Object.entries(record).filter(([field]) => !USER_SECRET_FIELDS.includes(field))));
 }
 
 /**
@@ -50,11 +51,10 @@ function shaped(table: Table, records: DataRecord[], attributes: readonly string
   return withoutSecrets(table, project(filled, attributes, storedOf(table)));
 }
 
-/** Searching or sorting hdb_user by `password` would be an oracle for the hashes: refused. */
+/** Searching or sorting hdb_user by a secret field (the password hash) would be an oracle for it: refused. */
 function refuseSecretAttributes(table: Table, attributes: string[]): void {
-  if (isUserTable(table) && attributes.includes('password')) {
-    throw forbidden("system.hdb_user cannot be searched or sorted by 'password'");
-  }
+  const secret = isUserTable(table) ? attributes.find((attribute) => USER_SECRET_FIELDS.includes(attribute)) : undefined;
+  if (secret) throw forbidden(`system.hdb_user cannot be searched or sorted by '${secret}'`);
 }
 
 function conditionAttributes(node: Condition | ConditionGroup): string[] {
