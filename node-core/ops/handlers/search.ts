@@ -132,10 +132,11 @@ export const searchOperations = [
       get_attributes: requestedAttributes,
       limit: limitField,
       offset: offsetField,
+      sort: sortSchema.optional(),
     }),
     handler: (request, context) => {
       const table = tableOf(context, request.database, request.table);
-      refuseSecretAttributes(table, [request.attribute]);
+      refuseSecretAttributes(table, [request.attribute, ...sortAttributes(request.sort)]);
       const { records } = search(table, conditionForValue(request.attribute, request.value), request);
       return shaped(table, records, request.get_attributes);
     },
