@@ -136,10 +136,14 @@ export class OpsServer {
       const clientAddress = req.socket.remoteAddress ?? 'unknown';
       const user = req.headers.authorization ? await this.node.auth.authenticate(req.headers.authorization, clientAddress) : null;
       if (user) budget = this.#bodies;
-      const body = await this.#readBody(req, user !== null, (bytes) => {
-        budget.take(bytes);
-        reserved += bytes;
-      });
+      const body = {
+        text: await this.#readBody(req, user !== null, (bytes) => {
+          budget.take(bytes);
+          reserved += bytes;
+        }),
+      };
+      // The holder lets #runOperation drop the text once parsed: a large body is then not kept
+      // alive (beside its parsed records) through the storage write and replication.
       const result = await this.#runOperation(body, requestId, user, clientAddress);
       sendJson(res, 200, result);
     } catch (error) {
@@ -160,36 +164,30 @@ export class OpsServer {
     }
   }
 
-  async #runOperation(text: string, requestId: string, user: User | null, clientAddress: string): Promise<unknown> {
-    if (text.trim() === '') throw badRequest('Request body is empty: send a JSON object with an "operation" field');
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (error) {
-      throw badRequest(`Invalid JSON in request body: ${(error as Error).message}`);
-    }
+  async #runOperation(body: { text: string }, requestId: string, user: User | null, clientAddress: string): Promise<unknown> {
+    const parsed = parseBody(body);
     const problem = jsonInputProblem(parsed);
     if (problem) throw badRequest(problem);
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       const got = parsed === null ? 'null' : Array.isArray(parsed) ? 'an array' : `a ${typeof parsed}`;
       throw badRequest(`Request body must be a JSON object with an "operation" field, got ${got}`);
     }
-    const body = applyFieldAliases(parsed as Record<string, unknown>);
-    if (typeof body.operation !== 'string') {
-      throw badRequest(body.operation === undefined ? "'operation' is required" : "'operation' must be a string");
+    const request = applyFieldAliases(parsed as Record<string, unknown>);
+    if (typeof request.operation !== 'string') {
+      throw badRequest(request.operation === undefined ? "'operation' is required" : "'operation' must be a string");
     }
-    const operation = this.node.registry.get(body.operation);
+    const operation = this.node.registry.get(request.operation);
     // Anonymous callers learn nothing, not even whether an operation exists; only public
     // operations (token creation) run without an Authorization header.
     if (!user && operation?.permission !== 'public') throw unauthorized('Must login');
-    if (!operation) throw badRequest(`Operation '${body.operation.slice(0, 100)}' not found`);
+    if (!operation) throw badRequest(`Operation '${request.operation.slice(0, 100)}' not found`);
     if (user && operation.permission === 'super_user' && user.role !== 'super_user') {
       throw forbidden(`Operation '${operation.name}' requires the super_user role`);
     }
     if (user && operation.writes && user.role === 'read_only') {
       throw forbidden(`Operation '${operation.name}' changes data; user '${user.username}' is read-only`);
     }
-    const validated = operation.schema.safeParse(body, { reportInput: true });
+    const validated = operation.schema.safeParse(request, { reportInput: true });
     if (!validated.success) throw badRequest(`${operation.name}: ${formatIssues(validated.error.issues)}`);
     return operation.handler(validated.data, {
       node: this.node,
@@ -210,25 +208,40 @@ export class OpsServer {
     if (Number.isFinite(declared) && declared > 0) reserve(declared);
     const reservedUpFront = Number.isFinite(declared) && declared > 0 ? declared : 0;
     return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
+      // With a declared length the body lands in one buffer as it arrives (each chunk is dropped
+      // once copied); without one, chunks are joined once at the end. Either way the bytes are
+      // released as soon as they are decoded: a large body is never held as chunks, bytes and text.
+      let whole: Buffer | null = reservedUpFront > 0 ? Buffer.allocUnsafeSlow(reservedUpFront) : null;
+      let chunks: Buffer[] = [];
       let size = 0;
       const stop = (error: OpError) => {
         req.removeAllListeners('data');
+        whole = null;
+        chunks = [];
         reject(error);
       };
       req.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > limit) return stop(bodyTooLarge(null, limit, authenticated));
+        if (size + chunk.length > limit) return stop(bodyTooLarge(null, limit, authenticated));
         try {
-          if (size > reservedUpFront) reserve(Math.min(chunk.length, size - reservedUpFront));
+          if (size + chunk.length > reservedUpFront) reserve(Math.min(chunk.length, size + chunk.length - reservedUpFront));
         } catch (error) {
           return stop(error as OpError);
         }
-        chunks.push(chunk);
+        if (whole && size + chunk.length <= whole.length) chunk.copy(whole, size);
+        else {
+          // More than declared (the HTTP parser refuses that, but never trust it): fall back to chunks.
+          if (whole) chunks.push(whole.subarray(0, size));
+          whole = null;
+          chunks.push(chunk);
+        }
+        size += chunk.length;
       });
       req.on('end', () => {
+        const bytes = whole ? whole.subarray(0, size) : Buffer.concat(chunks, size);
+        whole = null;
+        chunks = [];
         try {
-          resolve(UTF8.decode(Buffer.concat(chunks)));
+          resolve(UTF8.decode(bytes));
         } catch {
           reject(badRequest('Invalid JSON in request body: it is not valid UTF-8'));
         }
@@ -293,6 +306,18 @@ function answerMalformedRequest(error: Error & { code?: string }, socket: import
   const body = JSON.stringify({ error: `Malformed HTTP request (${error.code ?? 'parse error'})` });
   const reason = status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+/** The body's JSON, parsed; the holder's text is emptied so only the parsed value stays alive. */
+function parseBody(body: { text: string }): unknown {
+  const text = body.text;
+  body.text = '';
+  if (text.trim() === '') throw badRequest('Request body is empty: send a JSON object with an "operation" field');
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw badRequest(`Invalid JSON in request body: ${(error as Error).message}`);
+  }
 }
 
 /** Strict UTF-8: a body with invalid bytes is refused, not silently changed to U+FFFD. */

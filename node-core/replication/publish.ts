@@ -12,6 +12,7 @@ import { sendCopy, type CopyKind, type CopySender } from './copy.ts';
 import { encodeItems, FrameAssembler, MAX_ITEM_BYTES } from './frames.ts';
 import { assertInvariant, LinkState, OPEN_STATES, type LinkStateMachine } from './link-state.ts';
 import { encodeValue, MAX_ENTRIES_PER_FRAME, type Hello } from './protocol.ts';
+import { encodeEntryItem } from './shared-encoding.ts';
 
 /** Frames sent but not yet acknowledged before the publisher waits. */
 export const MAX_UNACKED_FRAMES = 16;
@@ -207,7 +208,7 @@ export class Publisher {
     /** Add the chunk; returns the outcome when the frame ended inside it, else null. */
     const addChunk = (): 'sent' | 'oversized' | null => {
       if (chunk.length > 0) {
-        const encoded = encodeItems(chunk.map((c) => c.item));
+        const encoded = chunk.length === 1 ? encodeEntryItem(...chunk[0]!.item) : encodeItems(chunk.map((c) => c.item));
         if (frame.fits(encoded.length)) {
           frame.add(encoded, chunk.length);
           lastVersion = chunk[chunk.length - 1]!.item[1].v;

@@ -11,6 +11,7 @@ import type { HybridLogicalClock } from '../clock/hlc.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { FIXED_SUB_DATABASES, MAX_TABLES_PER_DATABASE, SUB_DATABASES_PER_TABLE, tableCapacityError } from '../security/table-limit.ts';
 import { commitFailure } from './commit-failure.ts';
+import { RecentEntries } from './recent-entries.ts';
 import { Table } from './table.ts';
 import type { LogEntry, LoggedWrite, SchemaChange, StoredRecord, TableDefinition, Tombstone, PrimaryKey } from './types.ts';
 
@@ -75,6 +76,8 @@ export class Database {
   readonly #env: RootDatabase;
   readonly #meta: LmdbDb<unknown, Key>;
   readonly #log: LmdbDb<LogEntry, Key>;
+  /** entries just committed, shared with the publishers that read them next (weakly held) */
+  readonly #recent = new RecentEntries();
   readonly #tables = new Map<string, Table>();
   readonly #events = new EventEmitter();
   #closed = false;
@@ -284,6 +287,7 @@ export class Database {
       const entry: LogEntry = { v: version, o: origin, u: options.user, w: writes };
       if (schema.length > 0) entry.s = schema;
       this.#log.put(sequence, entry);
+      this.#recent.remember(sequence, entry);
       committed.push({ database: this.name, sequence, entry });
     }
     return value;
@@ -317,9 +321,12 @@ export class Database {
   /** Log entries after `afterSequence`, in commit order. */
   *readLog(afterSequence: number, limit = Infinity): Generator<{ sequence: number; entry: LogEntry }> {
     let count = 0;
-    for (const { key, value } of this.#log.getRange({ start: afterSequence, exclusiveStart: true })) {
+    for (const key of this.#log.getKeys({ start: afterSequence, exclusiveStart: true })) {
       if (count++ >= limit) return;
-      yield { sequence: key as number, entry: value };
+      const sequence = key as number;
+      const entry = this.#recent.get(sequence) ?? (this.#log.get(sequence) as LogEntry | undefined);
+      // Purged between the key and its value: the caller sees the gap by the purge mark.
+      if (entry) yield { sequence, entry };
     }
   }
 
