@@ -23,6 +23,7 @@ import {
 } from '../security/request-limits.ts';
 import type { NodeServices } from '../services.ts';
 import type { User } from '../system/users.ts';
+import { sendResult } from './json-response.ts';
 import { applyFieldAliases, formatIssues } from './validation.ts';
 
 const MIME_TYPES: Record<string, string> = {
@@ -145,7 +146,7 @@ export class OpsServer {
       // The holder lets #runOperation drop the text once parsed: a large body is then not kept
       // alive (beside its parsed records) through the storage write and replication.
       const result = await this.#runOperation(body, requestId, user, clientAddress);
-      sendJson(res, 200, result);
+      await sendResult(res, result);
     } catch (error) {
       if (isOpError(error)) {
         if (error instanceof RateLimitedError) res.setHeader('Retry-After', String(error.retryAfterSeconds));

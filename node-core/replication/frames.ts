@@ -35,9 +35,13 @@ assertInvariant(DEFAULT_MAX_BODY_SIZE <= MAX_SAFE_BODY_BYTES, 'the default ops A
  * array's header cut off): one encoder call per chunk instead of per item.
  */
 export function encodeItems(items: readonly unknown[]): Buffer {
-  const whole = encodeValue(items);
-  const headerBytes = items.length < 16 ? 1 : items.length < 65_536 ? 3 : 5;
-  assertInvariant(arrayHeader(items.length).equals(whole.subarray(0, headerBytes)), 'array header as expected');
+  return withoutArrayHeader(encodeValue(items), items.length);
+}
+
+/** An encoded array of `length` items without its header: the items as they sit inside it. */
+export function withoutArrayHeader(whole: Buffer, length = 1): Buffer {
+  const headerBytes = length < 16 ? 1 : length < 65_536 ? 3 : 5;
+  assertInvariant(arrayHeader(length).equals(whole.subarray(0, headerBytes)), 'array header as expected');
   return whole.subarray(headerBytes);
 }
 

@@ -159,6 +159,18 @@ function pack(value: unknown): Buffer {
   return packed;
 }
 
+/**
+ * A value known to be large (a log entry of DETACH_ENCODED_BYTES or more, by its estimate),
+ * encoded into a buffer sized for it up front (encode-size.ts), so it is not grown in steps.
+ */
+export function encodeLargeValue(value: unknown, bufferBytes: number): Buffer {
+  packr.useBuffer(Buffer.allocUnsafeSlow(bufferBytes));
+  const packed = packr.pack(value);
+  // The value keeps its buffer (as pack does for large ones); later values start a fresh one.
+  packr.useBuffer(Buffer.allocUnsafeSlow(FRESH_ENCODE_BUFFER_BYTES));
+  return packed;
+}
+
 export function encode(message: Message): Buffer {
   return pack(message);
 }

@@ -5,8 +5,9 @@
  * (storage/recent-entries.ts shares that object between publishers).
  */
 import type { LogEntry } from '../storage/types.ts';
-import { encodeItems } from './frames.ts';
-import { DETACH_ENCODED_BYTES } from './protocol.ts';
+import { encodeItems, withoutArrayHeader } from './frames.ts';
+import { encodeBufferBytes } from './encode-size.ts';
+import { DETACH_ENCODED_BYTES, encodeLargeValue } from './protocol.ts';
 
 const encodings = new WeakMap<LogEntry, { sequence: number; bytes: Buffer }>();
 
@@ -14,7 +15,9 @@ const encodings = new WeakMap<LogEntry, { sequence: number; bytes: Buffer }>();
 export function encodeEntryItem(sequence: number, entry: LogEntry): Buffer {
   const known = encodings.get(entry);
   if (known?.sequence === sequence) return known.bytes;
-  const bytes = encodeItems([[sequence, entry]]);
+  const item: [number, LogEntry] = [sequence, entry];
+  const bufferBytes = encodeBufferBytes(item);
+  const bytes = bufferBytes >= DETACH_ENCODED_BYTES ? withoutArrayHeader(encodeLargeValue([item], bufferBytes)) : encodeItems([item]);
   if (bytes.length >= DETACH_ENCODED_BYTES) encodings.set(entry, { sequence, bytes });
   return bytes;
 }
