@@ -9,10 +9,10 @@
 import { PURGED_THROUGH_KEY, type Database } from '../storage/database.ts';
 import type { LogEntry } from '../storage/types.ts';
 import { sendCopy, type CopyKind, type CopySender } from './copy.ts';
-import { encodeItems, FrameAssembler, MAX_ITEM_BYTES } from './frames.ts';
+import { encodeItems, FRAME_ENVELOPE_BYTES, FrameAssembler, MAX_ITEM_BYTES } from './frames.ts';
 import { assertInvariant, LinkState, OPEN_STATES, type LinkStateMachine } from './link-state.ts';
-import { encodeValue, MAX_ENTRIES_PER_FRAME, type Hello } from './protocol.ts';
-import { encodeEntryItem } from './shared-encoding.ts';
+import { encodeBufferBytes } from './encode-size.ts';
+import { DETACH_ENCODED_BYTES, encodeLargeValue, encodeValue, MAX_ENTRIES_PER_FRAME, MAX_FRAME_BYTES, TARGET_FRAME_BYTES, type Hello, type TxnsMessage } from './protocol.ts';
 
 /** Frames sent but not yet acknowledged before the publisher waits. */
 export const MAX_UNACKED_FRAMES = 16;
@@ -208,7 +208,7 @@ export class Publisher {
     /** Add the chunk; returns the outcome when the frame ended inside it, else null. */
     const addChunk = (): 'sent' | 'oversized' | null => {
       if (chunk.length > 0) {
-        const encoded = chunk.length === 1 ? encodeEntryItem(...chunk[0]!.item) : encodeItems(chunk.map((c) => c.item));
+        const encoded = encodeItems(chunk.map((c) => c.item));
         if (frame.fits(encoded.length)) {
           frame.add(encoded, chunk.length);
           lastVersion = chunk[chunk.length - 1]!.item[1].v;
@@ -234,6 +234,10 @@ export class Publisher {
     for (const { sequence, entry } of this.link.database.readLog(this.#sentThrough, MAX_ENTRIES_PER_FRAME)) {
       assertInvariant(sequence > examined, `a frame's sequences ascend (${examined} then ${sequence})`);
       const filtered = this.#filter(entry);
+      if (filtered && chunk.length === 0 && frame.count === 0) {
+        const alone = this.#sendAlone(sequence, filtered, examined);
+        if (alone) return alone;
+      }
       if (filtered) chunk.push({ sequence, item: [sequence, filtered], before: examined });
       examined = sequence;
       if (chunk.length >= this.#chunkEntries) {
@@ -245,6 +249,30 @@ export class Publisher {
     if (ended) return ended;
     if (through === this.#sentThrough) return 'nothing';
     return this.#finishFrame(frame, through, lastVersion);
+  }
+
+  /**
+   * A large entry first in its frame (estimated past DETACH_ENCODED_BYTES, so no other entry joins
+   * it) is encoded as the whole frame at once, into a buffer sized for it: no separate item
+   * encoding copied into the frame. Null for an entry that is not large.
+   */
+  #sendAlone(sequence: number, entry: LogEntry, before: number): 'sent' | 'oversized' | null {
+    const estimate = encodeBufferBytes(entry) + FRAME_ENVELOPE_BYTES;
+    if (estimate < DETACH_ENCODED_BYTES) return null;
+    const message: TxnsMessage = { t: 'txns', entries: [[sequence, entry]], through: sequence };
+    const bytes = encodeLargeValue(message, estimate);
+    if (bytes.length > MAX_FRAME_BYTES) {
+      // Too large alone: pump sends a copy (after moving past what was filtered out before it).
+      if (before === this.#sentThrough) return 'oversized';
+      return this.#finishFrame(new FrameAssembler(), before, this.lastSentVersion);
+    }
+    if (bytes.length <= TARGET_FRAME_BYTES) return null;
+    this.#advanceSent(sequence);
+    this.#sentIsPosition = true;
+    this.lastSentVersion = entry.v;
+    this.link.sendFrame(bytes);
+    this.#inFlight.push(sequence);
+    return 'sent';
   }
 
   #finishFrame(frame: FrameAssembler, through: number, lastVersion: number): 'sent' {
