@@ -11,7 +11,7 @@ import type { LogEntry } from '../storage/types.ts';
 import { sendCopy, type CopyKind, type CopySender } from './copy.ts';
 import { encodeItems, FRAME_ENVELOPE_BYTES, FrameAssembler, MAX_ITEM_BYTES } from './frames.ts';
 import { assertInvariant, LinkState, OPEN_STATES, type LinkStateMachine } from './link-state.ts';
-import { encodeBufferBytes } from './encode-size.ts';
+import { encodeBufferBytes } from '../storage/encode-size.ts';
 import { DETACH_ENCODED_BYTES, encodeLargeValue, encodeValue, MAX_ENTRIES_PER_FRAME, MAX_FRAME_BYTES, TARGET_FRAME_BYTES, type Hello, type TxnsMessage } from './protocol.ts';
 
 /** Frames sent but not yet acknowledged before the publisher waits. */
