@@ -12,6 +12,7 @@ import type { OpsClient } from '../../api/ops-client.ts';
 import type { Tone } from '../../components/StatusBadge.tsx';
 import { flowOf, policyOn, SYSTEM_DATABASE } from '../subscriptions/model.ts';
 import { rowsByName, type NodeRow } from './hdb-nodes.ts';
+import { memberShard } from './shards.ts';
 
 /**
  * How the app knows a node: this connection, a saved connection, the connected node's
@@ -68,6 +69,8 @@ export interface Member {
   caInfo: Record<string, unknown> | null;
   /** its replication URL */
   replicationUrl: string | null;
+  /** its replication.shard, null when it has none (shards.ts) */
+  shard: number | null;
 }
 
 export type HealthKind = 'connected' | 'partial' | 'down' | 'one-sided' | 'copying' | 'pending' | 'failed' | 'unconfirmed';
@@ -213,6 +216,7 @@ export function buildTopology(snapshot: Snapshot): Topology {
       row,
       caInfo,
       replicationUrl,
+      shard: memberShard(id, reading, row, snapshot.readings),
     };
   });
   members.sort((x, y) => Number(y.isCurrent) - Number(x.isCurrent) || x.id.localeCompare(y.id, undefined, { numeric: true }));
