@@ -111,13 +111,13 @@ const MemberNode = memo(function MemberNode({ data }: NodeProps<MemberFlowNode>)
       <div className="member-title">
         <span className="member-label">{data.label}</span>
         {data.production && <span className="tag tag-prod">Prod</span>}
-        {data.shard && <ShardChip mark={data.shard} />}
       </div>
       <div className="member-sub">{member.name ?? member.reading?.opsUrl ?? ''}</div>
       <div className="member-state">
         <StatusBadge tone={tone}>{describeMember(data)}</StatusBadge>
         {member.isCurrent && <span className="member-note">this connection</span>}
         {!member.inCluster && member.reachable && <span className="member-note">not in this cluster</span>}
+        {data.shard && <ShardChip mark={data.shard} />}
       </div>
       <Handle
         type="source"
