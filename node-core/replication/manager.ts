@@ -26,7 +26,7 @@ import { caName, type CertificateStore } from '../security/certificates.ts';
 import { certificateDetails, createSigningRequest, signRequest } from '../security/pki.ts';
 import type { Admission } from './link.ts';
 import { networkHost } from './network-host.ts';
-import { linksWith, type MemberSource } from './sharding.ts';
+import { linksWith, shardOfNode, type MemberSource } from './sharding.ts';
 import { Rehomer } from './rehome.ts';
 import { ClusterNetwork } from './network.ts';
 
@@ -192,6 +192,9 @@ export class ReplicationManager {
           this.#closeRevoked();
           this.reconcileSoon();
           this.rehomer.trigger();
+          // A peer's write of this node's row may have dropped its configured shard: put it back.
+          const shard = this.services.config.replication.shard;
+          if (this.url && shard !== null && this.membership.node(this.services.nodeName)?.shard !== shard) void this.#ensureSelfRecord().catch((error: unknown) => this.services.logger.warn('Could not update this node’s own hdb_nodes row', { error: String(error) }));
         }
       }),
       this.services.storage.onDatabaseCreated(() => this.reconcileSoon()),
@@ -490,7 +493,7 @@ export class ReplicationManager {
       throw new RefusalError(`database '${hello.database}' is not replicated by node '${this.services.nodeName}'`);
     }
     if (!linksWith(this.memberSource, hello.node, hello.database)) {
-      throw new RefusalError(`database '${hello.database}' is sharded: node '${this.services.nodeName}' replicates it only within shard ${this.services.config.replication.shard}`);
+      throw new RefusalError(`database '${hello.database}' is sharded: node '${this.services.nodeName}' replicates it only within shard ${shardOfNode(this.memberSource, this.services.nodeName)}`);
     }
     if (!db) {
       // A peer that will be refused must leave nothing behind: authenticate it before creating
@@ -566,9 +569,12 @@ export class ReplicationManager {
   async #ensureSelfRecord(): Promise<void> {
     const self = this.membership.node(this.services.nodeName);
     const ca = this.certificates?.ownAuthority()?.certificate ?? null;
+    // A configured shard is published (and put back if a peer's write dropped it); without one,
+    // the shard add_node/update_node set on this node's row stands.
     const shard = this.services.config.replication.shard;
-    if (self?.url === this.url && (self?.ca ?? null) === ca && self?.ca_info !== undefined && self?.replicates !== undefined && (self?.shard ?? null) === shard) return;
-    await this.membership.upsertNode({ name: this.services.nodeName, url: this.url, ca, shard }, null);
+    const shardOk = shard === null || self?.shard === shard;
+    if (self?.url === this.url && (self?.ca ?? null) === ca && self?.ca_info !== undefined && self?.replicates !== undefined && shardOk) return;
+    await this.membership.upsertNode({ name: this.services.nodeName, url: this.url, ca, ...(shard !== null ? { shard } : {}) }, null);
   }
 }
 

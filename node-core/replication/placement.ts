@@ -83,7 +83,7 @@ function checkMember(source: ReplicationManager['memberSource'], database: strin
   if (!known) throw badRequest(`replicateTo: node '${name}' is not in this cluster (members of database '${database}': ${members.join(', ')})`);
   const shard = shardOfNode(source, name);
   throw badRequest(
-    `replicateTo: node '${name}' is in ${shard === null ? 'no known shard' : `shard ${shard}`}, and database '${database}' is sharded: it replicates only within shard ${source.config.replication.shard}`,
+    `replicateTo: node '${name}' is in ${shard === null ? 'no known shard' : `shard ${shard}`}, and database '${database}' is sharded: it replicates only within shard ${shardOfNode(source, source.nodeName)}`,
   );
 }
 

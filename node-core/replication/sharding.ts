@@ -99,10 +99,11 @@ export interface MemberSource {
   nodes(): ReadonlyArray<{ name: string; shard?: number | null }>;
 }
 
-/** A node's shard: this node's from its configuration, a peer's from its hdb_nodes row (null: none known). */
+/** A node's shard: from its hdb_nodes row, or for this node its configuration first (null: none known). */
 export function shardOfNode(source: MemberSource, name: string): number | null {
-  if (name === source.nodeName) return source.config.replication.shard;
-  return source.nodes().find((n) => n.name === name)?.shard ?? null;
+  const row = source.nodes().find((n) => n.name === name)?.shard ?? null;
+  // This node's configured shard wins over its row (which add_node/update_node may set).
+  return name === source.nodeName ? (source.config.replication.shard ?? row) : row;
 }
 
 /**
@@ -111,7 +112,7 @@ export function shardOfNode(source: MemberSource, name: string): number | null {
  */
 export function linksWith(source: MemberSource, peer: string, database: string): boolean {
   if (!shardingOf(source.config, database)?.sharded) return true;
-  const own = source.config.replication.shard;
+  const own = shardOfNode(source, source.nodeName);
   return own !== null && shardOfNode(source, peer) === own;
 }
 

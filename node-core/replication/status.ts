@@ -6,7 +6,7 @@ import { caInfo } from './ca-info.ts';
 import { linkKey, type Link } from './link.ts';
 import type { ReplicationManager } from './manager.ts';
 import { subscriptionsBySetter, type Subscription } from './membership.ts';
-import { membersOf, shardedDatabases } from './sharding.ts';
+import { linksWith, membersOf, shardedDatabases, shardOfNode } from './sharding.ts';
 
 /** A link that received nothing for this long reports "Waiting" instead of "Receiving". */
 const RECEIVING_WINDOW_MS = 5_000;
@@ -32,6 +32,10 @@ export function clusterStatus(manager: ReplicationManager, nodeName: string, url
         database_sockets: databases.map((database) => {
           const link = links.get(linkKey(peer.name, database));
           const dial = manager.dialState(peer.name, database);
+          if (!link && !linksWith(manager.memberSource, peer.name, database)) {
+            const theirs = record?.shard ?? null;
+            return { database, connected: false, nodes: [peer.name], lastError: `not replicated with this node: '${database}' is sharded and '${peer.name}' is in ${theirs === null ? 'no known shard' : `shard ${theirs}`}` };
+          }
           return link && link.state === 'open' ? socketStatus(link, database) : {
             database,
             connected: false,
@@ -42,7 +46,7 @@ export function clusterStatus(manager: ReplicationManager, nodeName: string, url
         }),
       };
     });
-  const shard = manager.memberSource.config.replication.shard;
+  const shard = shardOfNode(manager.memberSource, nodeName);
   return { type: 'cluster-status', node_name: nodeName, url, is_enabled: true, shard, connections, sharding: shardingStatus(manager) };
 }
 
