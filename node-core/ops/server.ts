@@ -117,7 +117,7 @@ export class OpsServer {
       sendJson(res, 200, result);
     } catch (error) {
       if (isOpError(error)) {
-        sendJson(res, error.status, { error: error.message });
+        sendJson(res, error.status, { ...error.details, error: error.message });
       } else {
         this.node.logger.error('Internal error in operation', { requestId, error: String((error as Error)?.stack ?? error) });
         sendJson(res, 500, { error: `Internal error (request id ${requestId}); see the node's log` });

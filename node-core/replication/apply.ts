@@ -7,7 +7,7 @@
 import type { HybridLogicalClock } from '../clock/hlc.ts';
 import type { Database, WriteTransaction } from '../storage/database.ts';
 import type { Table } from '../storage/table.ts';
-import type { DataRecord, LogEntry, PrimaryKey, SchemaChange } from '../storage/types.ts';
+import type { DataRecord, LogEntry, LoggedWrite, PrimaryKey, SchemaChange } from '../storage/types.ts';
 import { wins } from './conflict.ts';
 import { ProtocolError } from './protocol.ts';
 
@@ -37,7 +37,7 @@ export async function applyEntries(
 ): Promise<ApplyOutcome> {
   // Duplicates (relays, re-sends) are common: when no write can win, skip the commit entirely.
   // Stored versions only grow, so a write that loses now would lose inside a transaction too.
-  if (!entries.some(([, entry]) => entry.s?.some((c) => schemaChangesSomething(database, c)) || entry.w.some((w) => filter.accepts(w.t) && couldWin(database, w.t, w.k, entry)))) {
+  if (!entries.some(([, entry]) => entry.s?.some((c) => schemaChangesSomething(database, c)) || entry.w.some((w) => filter.accepts(w.t) && couldWin(database, w, entry)))) {
     return { applied: 0, dropped: entries.reduce((n, [, e]) => n + e.w.length, 0), committed: false };
   }
   const created = await ensureSchema(database, entries);
@@ -53,7 +53,7 @@ export async function applyEntries(
             if (!filter.accepts(write.t)) continue;
             const table = database.table(write.t);
             if (!table) throw new ProtocolError(`write to unknown table '${database.name}.${write.t}'`);
-            if (applyWrite(tx, table, write.k, write.d ? undefined : write.r)) outcome.applied++;
+            if (applyWrite(tx, database, table, write)) outcome.applied++;
             else outcome.dropped++;
           }
         },
@@ -69,18 +69,18 @@ export async function applyCopiedRecords(
   database: Database,
   clock: HybridLogicalClock,
   tableName: string,
-  records: ReadonlyArray<[PrimaryKey, number, string, DataRecord | null]>,
+  records: ReadonlyArray<CopiedRecord>,
 ): Promise<number> {
   const table = database.table(tableName);
   if (!table) throw new ProtocolError(`copy of unknown table '${database.name}.${tableName}'`);
   let applied = 0;
   await database.writeUnlogged(() => {
-    for (const [key, version, origin, record] of records) {
+    for (const [key, version, origin, record, holders] of records) {
       clock.observe(version);
-      const stamp = { v: version, o: origin };
-      const stored = table.getStored(key);
-      if (!wins(stamp, stored ?? table.getTombstone(key))) continue;
-      if (record) table.writeRecord(key, record, version, origin, stored);
+      const full = record !== null && (!holders || holders.includes(database.nodeName));
+      if (!incomingWins(table, key, { v: version, o: origin }, full)) continue;
+      if (holders && !full) table.writeStub(key, version, origin, holders);
+      else if (record) table.writeRecord(key, record, version, origin, table.getStored(key), holders);
       else table.deleteRecord(key, version, origin);
       applied++;
     }
@@ -89,18 +89,46 @@ export async function applyCopiedRecords(
   return applied;
 }
 
-function couldWin(database: Database, tableName: string, key: PrimaryKey, entry: LogEntry): boolean {
-  const table = database.table(tableName);
-  if (!table) return true; // let the transaction report the unknown table
-  return wins({ v: entry.v, o: entry.o }, table.getStored(key) ?? table.getTombstone(key));
+/**
+ * A copied record: [key, version, origin, record or null, holders?]. With holders (a sharded
+ * table) a null record is a stub, not a tombstone.
+ */
+export type CopiedRecord = [PrimaryKey, number, string, DataRecord | null, string[]?];
+
+/**
+ * The conflict rule (conflict.ts) over what this node has of the key, plus one case for
+ * sharded tables: the full record beats a stub of the very same write (a relayed stub may
+ * reach a holder before the record does).
+ */
+export function incomingWins(table: Table, key: PrimaryKey, stamp: { v: number; o: string }, full: boolean): boolean {
+  const current = table.getStamp(key);
+  if (wins(stamp, current)) return true;
+  return full && current?.stub === true && current.v === stamp.v && current.o === stamp.o;
 }
 
-function applyWrite(tx: WriteTransaction, table: Table, key: PrimaryKey, record: DataRecord | undefined): boolean {
-  const stored = table.getStored(key);
-  if (!wins({ v: tx.version, o: tx.origin }, stored ?? table.getTombstone(key))) return false;
-  if (record) {
-    table.writeRecord(key, record, tx.version, tx.origin, stored);
-    tx.logWrite({ t: table.name, k: key, r: record });
+/** Whether a logged write carries the record in full for this node (not a stub, not a delete). */
+function isFullHere(database: Database, write: LoggedWrite): boolean {
+  return !write.d && !write.x && (!write.h || write.h.includes(database.nodeName));
+}
+
+function couldWin(database: Database, write: LoggedWrite, entry: LogEntry): boolean {
+  const table = database.table(write.t);
+  if (!table) return true; // let the transaction report the unknown table
+  return incomingWins(table, write.k, { v: entry.v, o: entry.o }, isFullHere(database, write));
+}
+
+function applyWrite(tx: WriteTransaction, database: Database, table: Table, write: LoggedWrite): boolean {
+  const { k: key, h: holders } = write;
+  const full = isFullHere(database, write);
+  if (!incomingWins(table, key, { v: tx.version, o: tx.origin }, full)) return false;
+  const record = write.d || write.x ? undefined : write.r;
+  if (holders && !write.d && !full) {
+    // Held elsewhere: keep key, version and holders (a stub), and relay it as one.
+    table.writeStub(key, tx.version, tx.origin, holders);
+    tx.logWrite({ t: table.name, k: key, h: holders, x: true });
+  } else if (record) {
+    table.writeRecord(key, record, tx.version, tx.origin, table.getStored(key), holders);
+    tx.logWrite(holders ? { t: table.name, k: key, r: record, h: holders } : { t: table.name, k: key, r: record });
   } else {
     table.deleteRecord(key, tx.version, tx.origin);
     tx.logWrite({ t: table.name, k: key, d: true });

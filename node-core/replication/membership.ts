@@ -113,7 +113,8 @@ export class Membership {
    * explicit subscriptions (set by either side, mirrored on the other) replace that.
    */
   policy(peer: string, database: string): LinkPolicy {
-    if (!this.replicates(database)) return { publishes: () => false, subscribes: () => false };
+    // The system database always replicates (replicatedDatabases), listed or not.
+    if (database !== SYSTEM_DATABASE && !this.replicates(database)) return { publishes: () => false, subscribes: () => false };
     const own = subscriptionsBySetter(this.node(peer))[this.nodeName];
     const mirrored = subscriptionsBySetter(this.node(this.nodeName))[peer];
     // Subscriptions that do not name the system database leave it flowing both ways: its

@@ -10,7 +10,7 @@ import { open, type Database as LmdbDb, type Key, type RootDatabase } from 'lmdb
 import type { HybridLogicalClock } from '../clock/hlc.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { Table } from './table.ts';
-import type { LogEntry, LoggedWrite, SchemaChange, StoredRecord, TableDefinition, Tombstone, PrimaryKey } from './types.ts';
+import type { LogEntry, LoggedWrite, SchemaChange, StoredRecord, TableDefinition, Tombstone, PrimaryKey, Stub } from './types.ts';
 
 /** Meta key: the last log sequence removed by retention (0: none yet). */
 export const PURGED_THROUGH_KEY = ['purgedThrough'];
@@ -48,6 +48,8 @@ export interface DatabaseSnapshot {
   count(table: Table): number;
   records(table: Table): Generator<{ key: PrimaryKey; stored: StoredRecord }>;
   tombstones(table: Table): Generator<{ key: PrimaryKey; tombstone: Tombstone }>;
+  /** sharded tables: records this node does not hold (key, version, holders) */
+  stubs(table: Table): Generator<{ key: PrimaryKey; stub: Stub }>;
   release(): void;
 }
 
@@ -91,6 +93,11 @@ export class Database {
 
   static open(name: string, path: string, context: DatabaseContext): Database {
     return new Database(name, path, context);
+  }
+
+  /** the name of the node this database belongs to (sharding: is it a record's holder?) */
+  get nodeName(): string {
+    return this.context.nodeName;
   }
 
   tables(): Table[] {
@@ -142,6 +149,7 @@ export class Database {
       table.stores.records.dropSync();
       table.stores.index.dropSync();
       table.stores.tombstones.dropSync();
+      table.stores.stubs.dropSync();
       this.#meta.remove(['table', name]);
       tx.logSchema({ kind: 'drop_table', table: name });
     }, options);
@@ -236,6 +244,9 @@ export class Database {
       },
       *tombstones(table) {
         for (const { key, value } of table.stores.tombstones.getRange({ transaction })) yield { key: key as PrimaryKey, tombstone: value };
+      },
+      *stubs(table) {
+        for (const { key, value } of table.stores.stubs.getRange({ transaction })) yield { key: key as PrimaryKey, stub: value };
       },
       release: () => transaction.done(),
     };
@@ -380,6 +391,7 @@ export class Database {
         records: this.#env.openDB<StoredRecord, Key>(`${prefix}:records`, {}),
         index: this.#env.openDB<PrimaryKey, Key>(`${prefix}:index`, { dupSort: true, encoding: 'ordered-binary' }),
         tombstones: this.#env.openDB<Tombstone, Key>(`${prefix}:tombstones`, {}),
+        stubs: this.#env.openDB<Stub, Key>(`${prefix}:stubs`, {}),
       },
       (changed) => this.#saveDefinition(changed),
     );
