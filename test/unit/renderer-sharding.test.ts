@@ -14,7 +14,7 @@ import { describeSettings, parseClusterSharding, parseRecordLocations } from '..
 import type { TableDescription } from '../../renderer/api/operations/types.ts';
 import { HOW_TO_CHANGE_SHARDING } from '../../renderer/features/subscriptions/ShardingPanel.tsx';
 import type { NodeRow } from '../../renderer/features/topology/hdb-nodes.ts';
-import { buildTopology, type NodeReading, type Snapshot } from '../../renderer/features/topology/model.ts';
+import { buildTopology, matrixCell, type NodeReading, type Snapshot } from '../../renderer/features/topology/model.ts';
 import { ShardLegend } from '../../renderer/features/topology/ShardLegend.tsx';
 import { SHARD_PALETTE, shardColours, shardLegend, shardMark } from '../../renderer/features/topology/shards.ts';
 
@@ -194,5 +194,39 @@ describe('shard colours and legend', () => {
     assert.match(html, /no shard<\/span>.*1 node</);
     assert.match(html, new RegExp(`--shard:${SHARD_PALETTE[1]}`));
     assert.equal(renderToStaticMarkup(createElement(ShardLegend, { shards: [null, null] })), '');
+  });
+});
+
+describe('a sharded database between shards is not a fault of the link', () => {
+  const SHARDED = [{ database: 'data', sharded: true, replicateTo: null, tables: [] }];
+  const excluded = { database: 'data', connected: false, nodes: ['c'], lastError: "not replicated with this node: 'data' is sharded and 'c' is in shard 2" };
+  const systemUp = { database: 'system', connected: true, latency: 2 };
+  const across = (from: string, to: string, toShard: number, sockets: ClusterConnection['database_sockets']): ClusterConnection => ({ name: to, url: `ws://${to}:9930`, shard: toShard, database_sockets: sockets });
+  const sharded = (name: string, shard: number, connections: ClusterConnection[]): ClusterStatusResponse => ({ ...statusOf(name, shard, connections), sharding: SHARDED });
+
+  test('A (shard 1) and C (shard 2): the data socket left out by design, the link is connected, not partial', () => {
+    const snapshot: Snapshot = {
+      currentId: 'a',
+      at: 0,
+      readings: [
+        reading('a', sharded('a', 1, [across('a', 'c', 2, [excluded, systemUp])])),
+        reading('c', sharded('c', 2, [across('c', 'a', 1, [{ ...excluded, nodes: ['a'] }, systemUp])])),
+      ],
+    };
+    const link = buildTopology(snapshot).links[0]!;
+    assert.deepEqual([link.health.kind, link.health.up, link.health.total], ['connected', 1, 1]);
+    assert.equal(link.views[0]?.connection.database_sockets.length, 2, 'the panel still lists the data socket with why');
+    assert.equal(matrixCell('a', 'c', snapshot.readings[0]!.status, false).kind, 'up');
+  });
+
+  test('within a shard, a data socket that is down still makes the link partial', () => {
+    const down = { database: 'data', connected: false, lastError: 'connect ECONNREFUSED' };
+    const snapshot: Snapshot = {
+      currentId: 'a',
+      at: 0,
+      readings: [reading('a', sharded('a', 1, [across('a', 'b', 1, [down, systemUp])])), reading('b', sharded('b', 1, [across('b', 'a', 1, [down, systemUp])]))],
+    };
+    assert.equal(buildTopology(snapshot).links[0]?.health.kind, 'partial');
+    assert.equal(matrixCell('a', 'b', snapshot.readings[0]!.status, false).kind, 'partial');
   });
 });

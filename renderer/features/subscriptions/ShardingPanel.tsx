@@ -33,7 +33,7 @@ export function ShardingPanel({ client, nodeLabel }: { client: OpsClient; nodeLa
         <p className="muted small">{nodeLabel} does not report sharding settings: every replicated database goes to every member.</p>
       ) : (
         <ul className="panel-list small">
-          {databases.length === 0 && <li className="muted">No replicated databases besides system.</li>}
+          {databases.length === 0 && <li className="muted">No database has sharding settings on {nodeLabel}: every member holds every record.</li>}
           {databases.map((d) => (
             <li key={d.database} data-testid={`sharding-${d.database}`}>
               <strong>{d.database}</strong>: {describeSettings(d)}
@@ -50,6 +50,7 @@ export function ShardingPanel({ client, nodeLabel }: { client: OpsClient; nodeLa
                 ))}
             </li>
           ))}
+          {databases.length > 0 && <li className="muted">Any other database: not sharded, every member holds every record.</li>}
           <li className="muted">The system database always replicates to every member.</li>
         </ul>
       )}

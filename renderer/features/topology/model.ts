@@ -12,7 +12,7 @@ import type { OpsClient } from '../../api/ops-client.ts';
 import type { Tone } from '../../components/StatusBadge.tsx';
 import { flowOf, policyOn, SYSTEM_DATABASE } from '../subscriptions/model.ts';
 import { rowsByName, type NodeRow } from './hdb-nodes.ts';
-import { memberShard } from './shards.ts';
+import { memberShard, replicatedSockets } from './shards.ts';
 
 /**
  * How the app knows a node: this connection, a saved connection, the connected node's
@@ -223,6 +223,8 @@ export function buildTopology(snapshot: Snapshot): Topology {
   const byId = new Map(members.map((m) => [m.id, m]));
 
   const views = new Map<string, LinkView[]>();
+  // The same views with only the sockets that carry data by design, for health (shards.ts).
+  const healthViews = new Map<string, LinkView[]>();
   for (const r of snapshot.readings) {
     if (!r.status || !r.name) continue;
     for (const connection of r.status.connections) {
@@ -231,6 +233,7 @@ export function buildTopology(snapshot: Snapshot): Topology {
       const list = views.get(id) ?? [];
       list.push({ from: r.name, to: connection.name, connection });
       views.set(id, list);
+      healthViews.set(id, [...(healthViews.get(id) ?? []), { from: r.name, to: connection.name, connection: { ...connection, database_sockets: replicatedSockets(r.status, connection) } }]);
     }
   }
 
@@ -238,7 +241,7 @@ export function buildTopology(snapshot: Snapshot): Topology {
     const [a, b] = linkEnds(id);
     const reporters = list.map((v) => v.from);
     const silent = reporters.length === 1 ? otherEnd({ a, b }, reporters[0]!) : null;
-    const health = linkHealth(list, silent !== null && !!readings.get(silent)?.status);
+    const health = linkHealth(healthViews.get(id) ?? list, silent !== null && !!readings.get(silent)?.status);
     const sockets = list.flatMap((v) => v.connection.database_sockets ?? []).filter((s) => s.connected);
     const caller = chooseCaller(byId.get(a), byId.get(b), reporters);
     // Subscriptions as one end applies them (hdb_nodes replicates, so either end's records do).
@@ -290,7 +293,7 @@ export function matrixCell(from: string, to: string, status: ClusterStatusRespon
   if (!status) return { kind: 'no-data', latencyMs: null, up: 0, total: 0, stale };
   const connection = status.connections.find((c) => c.name === to);
   if (!connection) return { kind: 'none', latencyMs: null, up: 0, total: 0, stale };
-  const sockets = connection.database_sockets ?? [];
+  const sockets = replicatedSockets(status, connection);
   const up = sockets.filter((s) => s.connected).length;
   const latencyMs = maxOf(sockets.filter((s) => s.connected).map((s) => s.latency));
   const kind = up === 0 ? 'down' : up < sockets.length ? 'partial' : 'up';

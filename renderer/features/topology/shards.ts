@@ -6,7 +6,8 @@
  * rank among the shards present so up to SHARD_PALETTE.length shards never share one; the shard
  * number is always written beside the colour, so colour is never the only cue.
  */
-import { shardNumber } from '../../api/operations/sharding.ts';
+import type { ClusterConnection, ClusterStatusResponse, DatabaseSocket } from '../../api/operations/cluster-status.ts';
+import { parseClusterSharding, shardNumber } from '../../api/operations/sharding.ts';
 import type { NodeRow } from './hdb-nodes.ts';
 import type { NodeReading } from './model.ts';
 
@@ -51,4 +52,20 @@ export function shardLegend(shards: ReadonlyArray<number | null>): { entries: Sh
   const colours = shardColours(shards);
   const entries = [...colours.entries()].map(([shard, colour]) => ({ shard, colour, members: shards.filter((s) => s === shard).length }));
   return { entries, unsharded: shards.filter((s) => s === null).length };
+}
+
+/**
+ * The sockets of `connection` (in `status`, the reporting node's cluster_status) that carry
+ * data by design: a database the node shards is not replicated with a peer of another shard
+ * (or when either shard is unknown), so its socket is left out of the link's health instead of
+ * making the link look partial. The node still lists it, with why, for the link panel.
+ */
+export function replicatedSockets(status: ClusterStatusResponse | null, connection: ClusterConnection): DatabaseSocket[] {
+  const sockets = connection.database_sockets ?? [];
+  const sharded = new Set((parseClusterSharding(status) ?? []).filter((d) => d.sharded).map((d) => d.database));
+  if (sharded.size === 0) return sockets;
+  const own = shardNumber(status?.shard);
+  const theirs = shardNumber(connection.shard);
+  const sameShard = own !== null && theirs === own;
+  return sockets.filter((s) => sameShard || !sharded.has(s.database));
 }
