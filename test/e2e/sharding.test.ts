@@ -110,6 +110,8 @@ test('shard colours and legend, records per node, sharding settings, a member th
     assert.notEqual(colours.get(1), colours.get(2), 'the two shards have different colours');
     // Across shards the sharded database is not replicated by design: the link is healthy, not partial.
     await page.waitForFunction((testId) => document.querySelector(`[data-testid="${testId}"]`)?.getAttribute('data-health') === 'connected', linkTestId(a, c), { timeout: SETTLE_TIMEOUT_MS });
+    await page.getByTestId(linkTestId(a, c)).click();
+    await page.getByTestId('link-panel').getByTestId('link-socket-data').first().filter({ hasText: /Not replicated \(sharded\)/ }).waitFor();
     await shoot(page, 'sharding-01-topology');
   });
 

@@ -216,6 +216,7 @@ describe('a sharded database between shards is not a fault of the link', () => {
     const link = buildTopology(snapshot).links[0]!;
     assert.deepEqual([link.health.kind, link.health.up, link.health.total], ['connected', 1, 1]);
     assert.equal(link.views[0]?.connection.database_sockets.length, 2, 'the panel still lists the data socket with why');
+    assert.deepEqual(link.views.map((v) => v.notReplicated), [['data'], ['data']]);
     assert.equal(matrixCell('a', 'c', snapshot.readings[0]!.status, false).kind, 'up');
   });
 
@@ -226,7 +227,9 @@ describe('a sharded database between shards is not a fault of the link', () => {
       at: 0,
       readings: [reading('a', sharded('a', 1, [across('a', 'b', 1, [down, systemUp])])), reading('b', sharded('b', 1, [across('b', 'a', 1, [down, systemUp])]))],
     };
-    assert.equal(buildTopology(snapshot).links[0]?.health.kind, 'partial');
+    const link = buildTopology(snapshot).links[0]!;
+    assert.equal(link.health.kind, 'partial');
+    assert.equal(link.views[0]?.notReplicated, undefined);
     assert.equal(matrixCell('a', 'b', snapshot.readings[0]!.status, false).kind, 'partial');
   });
 });

@@ -94,6 +94,15 @@ export interface LinkView {
   from: string;
   to: string;
   connection: ClusterConnection;
+  /** databases `from` lists but does not replicate with `to` by design (sharded, other shard) */
+  notReplicated?: string[];
+}
+
+/** The view with only the sockets meant to carry data: what a link's health is judged on. */
+function carriedOnly(view: LinkView): LinkView {
+  if (!view.notReplicated) return view;
+  const skip = new Set(view.notReplicated);
+  return { ...view, connection: { ...view.connection, database_sockets: (view.connection.database_sockets ?? []).filter((s) => !skip.has(s.database)) } };
 }
 
 export interface Link {
@@ -223,17 +232,16 @@ export function buildTopology(snapshot: Snapshot): Topology {
   const byId = new Map(members.map((m) => [m.id, m]));
 
   const views = new Map<string, LinkView[]>();
-  // The same views with only the sockets that carry data by design, for health (shards.ts).
-  const healthViews = new Map<string, LinkView[]>();
   for (const r of snapshot.readings) {
     if (!r.status || !r.name) continue;
     for (const connection of r.status.connections) {
       if (connection.name === r.name) continue;
       const id = linkId(r.name, connection.name);
       const list = views.get(id) ?? [];
-      list.push({ from: r.name, to: connection.name, connection });
+      const carried = new Set(replicatedSockets(r.status, connection).map((s) => s.database));
+      const notReplicated = (connection.database_sockets ?? []).map((s) => s.database).filter((d) => !carried.has(d));
+      list.push({ from: r.name, to: connection.name, connection, ...(notReplicated.length > 0 ? { notReplicated } : {}) });
       views.set(id, list);
-      healthViews.set(id, [...(healthViews.get(id) ?? []), { from: r.name, to: connection.name, connection: { ...connection, database_sockets: replicatedSockets(r.status, connection) } }]);
     }
   }
 
@@ -241,7 +249,7 @@ export function buildTopology(snapshot: Snapshot): Topology {
     const [a, b] = linkEnds(id);
     const reporters = list.map((v) => v.from);
     const silent = reporters.length === 1 ? otherEnd({ a, b }, reporters[0]!) : null;
-    const health = linkHealth(healthViews.get(id) ?? list, silent !== null && !!readings.get(silent)?.status);
+    const health = linkHealth(list.map(carriedOnly), silent !== null && !!readings.get(silent)?.status);
     const sockets = list.flatMap((v) => v.connection.database_sockets ?? []).filter((s) => s.connected);
     const caller = chooseCaller(byId.get(a), byId.get(b), reporters);
     // Subscriptions as one end applies them (hdb_nodes replicates, so either end's records do).
