@@ -113,6 +113,10 @@ test('shard colours and legend, records per node, sharding settings, a member th
     await page.getByTestId(linkTestId(a, c)).click();
     await page.getByTestId('link-panel').getByTestId('link-socket-data').first().filter({ hasText: /Not replicated \(sharded\)/ }).waitFor();
     await shoot(page, 'sharding-01-topology');
+    await page.getByText('Matrix', { exact: true }).click();
+    const matrix = page.getByTestId('latency-matrix');
+    assert.deepEqual((await matrix.locator('thead [data-testid="shard-chip"]').allInnerTexts()).sort(), ['shard 1', 'shard 1', 'shard 2'], 'the matrix writes each node\'s shard in its header');
+    await page.getByText('Graph', { exact: true }).click();
   });
 
   await step('the subscription editor shows the database as sharded, read-only, and how to change it', async () => {
