@@ -76,6 +76,7 @@ export async function applyCopiedRecords(
   let applied = 0;
   await database.writeUnlogged(() => {
     for (const [key, version, origin, record, holders] of records) {
+      checkHolders(holders);
       clock.observe(version);
       const full = record !== null && (!holders || holders.includes(database.nodeName));
       if (!incomingWins(table, key, { v: version, o: origin }, full)) continue;
@@ -106,8 +107,21 @@ export function incomingWins(table: Table, key: PrimaryKey, stamp: { v: number; 
   return full && current?.stub === true && current.v === stamp.v && current.o === stamp.o;
 }
 
+/** Most holders a record may list (a peer sending more is misbehaving). */
+export const MAX_HOLDERS = 1_000;
+
+/** A peer's holder list must be a short list of node names: anything else closes the link. */
+function checkHolders(holders: unknown): asserts holders is string[] | undefined {
+  if (holders === undefined) return;
+  if (!Array.isArray(holders) || holders.length > MAX_HOLDERS || !holders.every((h) => typeof h === 'string' && h.length > 0 && h.length <= 255)) {
+    throw new ProtocolError('bad holder list in a sharded write');
+  }
+}
+
 /** Whether a logged write carries the record in full for this node (not a stub, not a delete). */
 function isFullHere(database: Database, write: LoggedWrite): boolean {
+  checkHolders(write.h);
+  if (write.x && !write.h) throw new ProtocolError('stub without holders');
   return !write.d && !write.x && (!write.h || write.h.includes(database.nodeName));
 }
 

@@ -1,5 +1,6 @@
 /**
- * Requests a node makes of a linked peer and their answers (cluster_verify's digests today),
+ * Requests a node makes of a linked peer and their answers (cluster_verify's digests; sharded
+ * reads of records held elsewhere, searches there, and record counts for describe_table),
  * plugged in through one table: each kind names its request and response message types, checks
  * both with a schema, says how long to wait, and answers the peer's request. A new kind is one
  * entry in PEER_REQUESTS; the link (PeerRequests below) sends, matches answers by id, times out,
