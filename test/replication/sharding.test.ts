@@ -212,6 +212,7 @@ describe('sharding: five nodes in two shards', () => {
     const names = nodes.map((n) => n.host);
     await a.ok({ operation: 'remove_node', hostname: c.host });
     const live = names.filter((n) => n !== c.host);
+    const chooseHoldersBefore = new Map(holdersNow);
     for (const key of keys) holdersNow.set(key, rehomedHolders(key, holdersNow.get(key)!, live, 2));
     const expected = expectedCounts(live, (key) => holdersNow.get(key)!);
     await waitFor('records of C re-homed', async () => {
@@ -219,6 +220,19 @@ describe('sharding: five nodes in two shards', () => {
       return JSON.stringify(described.record_count_by_node) === JSON.stringify(expected) ? described : undefined;
     }, 30_000);
     assert.equal(Object.values(expected).reduce((x, y) => x + y, 0), RECORDS * 3);
+    // The nodes that did the moving say so in cluster_status, finished.
+    const heldByC = keys.filter((k) => chooseHoldersBefore.get(k)!.includes(c.host)).length;
+    await waitFor('cluster_status to show the re-homing finished', async () => {
+      let moved = 0;
+      let total = 0;
+      for (const node of [a, b, d, e]) {
+        const status = await node.ok<Status>({ operation: 'cluster_status' });
+        const table = status.sharding.find((x) => x.database === 'spread')?.tables.find((t) => t.table === 'item') as { rehoming?: { moved: number; total: number } } | undefined;
+        moved += table?.rehoming?.moved ?? 0;
+        total += table?.rehoming?.total ?? 0;
+      }
+      return moved === heldByC && total === heldByC;
+    });
     for (const node of [a, b, d, e]) {
       const records = await node.ok<unknown[]>({ operation: 'search_by_id', database: 'spread', table: 'item', ids: keys });
       assert.equal(records.length, RECORDS);
