@@ -13,8 +13,8 @@
  *
  * Sizes: BENCH_SCALE scales the record count (default 10k; at least 1k).
  */
-import { Cluster } from '../test/support/cluster.ts';
-import { ADMIN, basicAuth } from '../test/support/node-process.ts';
+import { startClusterNode } from '../test/support/cluster.ts';
+import { ADMIN, basicAuth, freshLoopbackAddress, type NodeProcess } from '../test/support/node-process.ts';
 import { emit, envInt, note, nowMs, onCleanup, OpsClient, round, scaled, tempDir } from './lib.ts';
 import { benchRecord } from './records.ts';
 
@@ -65,9 +65,19 @@ interface Phase {
 export async function run(): Promise<void> {
   const records = scaled(10_000, 1_000, BATCH_SIZE);
   note(`starting ${MEMBERS} nodes in a full mesh`);
-  const cluster = await Cluster.start(MEMBERS, { mesh: true, perNode: () => ({ root: tempDir('shard-node-').path }) });
-  onCleanup(() => cluster.cleanup());
-  const clients = cluster.nodes.map((node) => new OpsClient(node.url, basicAuth(ADMIN.username, ADMIN.password), 8));
+  const nodes = await startMesh(MEMBERS);
+  try {
+    await measure(nodes, records);
+  } catch (error) {
+    // Name any node that died, with the end of its stderr: a reset connection alone says nothing.
+    const dead = nodes.filter((node) => !node.running).map((node) => `${node.host} exited; stderr ends:\n${node.stderr.slice(-2_000)}`);
+    if (dead.length > 0) throw new Error(`${(error as Error).message}\n${dead.join('\n')}`, { cause: error });
+    throw error;
+  }
+}
+
+async function measure(nodes: NodeProcess[], records: number): Promise<void> {
+  const clients = nodes.map((node) => new OpsClient(node.url, basicAuth(ADMIN.username, ADMIN.password), 8));
   onCleanup(() => clients.forEach((client) => client.close()));
   const writer = clients[0]!;
 
@@ -130,6 +140,22 @@ export async function run(): Promise<void> {
   });
 }
 
+/**
+ * `count` nodes, each with routes to all the others, started one after another: each is
+ * cleaned up even if a later one fails, and five cold starts at once on a loaded 2-core
+ * machine can miss the harness's readiness bound.
+ */
+async function startMesh(count: number): Promise<NodeProcess[]> {
+  const hosts = Array.from({ length: count }, () => freshLoopbackAddress());
+  const nodes: NodeProcess[] = [];
+  for (const host of hosts) {
+    const node = await startClusterNode({ host, root: tempDir('shard-node-').path, routes: hosts.filter((h) => h !== host) });
+    onCleanup(() => node.cleanup());
+    nodes.push(node);
+  }
+  return nodes;
+}
+
 /** Write `records` on the first node (with `extra` on every insert), wait until every holder has them, and measure. */
 async function phase(
   clients: OpsClient[],
@@ -173,7 +199,9 @@ async function insertBatches(client: OpsClient, table: string, total: number, ex
       const from = next;
       next += BATCH_SIZE;
       const records = Array.from({ length: Math.min(BATCH_SIZE, total - from) }, (_, i) => benchRecord(from + i));
-      const result = await client.post(JSON.stringify({ operation: 'insert', database: DATABASE, table, records, ...extra }));
+      // A retried insert whose first attempt landed skips its keys: the counts stay right.
+      const body = JSON.stringify({ operation: 'insert', database: DATABASE, table, records, ...extra });
+      const result = await onceMoreOnReset(() => client.post(body));
       if (result.status !== 200) throw new Error(`insert into ${table} failed: ${result.status} ${result.body.slice(0, 300)}`);
     }
   };
@@ -181,7 +209,7 @@ async function insertBatches(client: OpsClient, table: string, total: number, ex
 }
 
 function statusOf(client: OpsClient): Promise<Status> {
-  return client.ok<Status>({ operation: 'cluster_status' });
+  return onceMoreOnReset(() => client.ok<Status>({ operation: 'cluster_status' }));
 }
 
 /** Bytes sent and received on every node's sockets for the database, summed over the nodes, and sent per node. */
@@ -202,8 +230,23 @@ async function bytesOver(clients: OpsClient[]): Promise<{ sent: number; received
 
 /** Records the node itself holds (not those it only knows where to find). */
 async function localCount(client: OpsClient, table: string): Promise<number> {
-  const description = await client.ok<{ record_count: number }>({ operation: 'describe_table', database: DATABASE, table });
+  const description = await onceMoreOnReset(() => client.ok<{ record_count: number }>({ operation: 'describe_table', database: DATABASE, table }));
   return description.record_count;
+}
+
+/**
+ * A request retried once when its kept-alive connection was reset: the node may close an idle
+ * keep-alive socket just as the client reuses it (seen once in a full run). A node that died
+ * fails the retry too, and run() names it.
+ */
+async function onceMoreOnReset<T>(request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ECONNRESET') throw error;
+    note('a kept-alive connection was reset; retrying the request once');
+    return request();
+  }
 }
 
 async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number, intervalMs = 20): Promise<void> {
