@@ -101,7 +101,8 @@ describe('re-homing a member down past the bound', () => {
     const before = db.lastSequence();
     rehomer.start();
     try {
-      await waitFor('k1 to be re-homed', async () => (db.requireTable('item').getStored('k1')?.h?.includes('p2') ? true : undefined), 10_000, 20);
+      // Progress counts a batch once its commit resolved: wait on it, not on the record.
+      await waitFor('k1 to be re-homed', async () => (rehomer.progress('dev', 'item')?.moved === 1 ? true : undefined), 10_000, 20);
     } finally {
       rehomer.stop();
     }
