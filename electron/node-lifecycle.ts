@@ -270,7 +270,9 @@ export class NodeLifecycle {
   #currentToken(node: RunningNode): IssuedToken {
     const now = this.#now();
     const held = this.#token;
-    if (held && now < held.issuedAtMs + (held.expiresAtMs - held.issuedAtMs) / 2 && this.#isActiveAdmin(node, held.username)) {
+    // A held token also ends when its user's password changes (token generation): then issue anew.
+    const stillValid = held !== null && node.services.tokens.verify(held.value, 'operation') === held.username;
+    if (held && stillValid && now < held.issuedAtMs + (held.expiresAtMs - held.issuedAtMs) / 2 && this.#isActiveAdmin(node, held.username)) {
       return held;
     }
     const admin = node.services.users

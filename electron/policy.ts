@@ -3,20 +3,9 @@
  * kept free of Electron so tests check it directly; window.ts wires it into a BrowserWindow.
  */
 
-/** Content-Security-Policy for every response shown in the window. */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-src 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+/** Content-Security-Policy for every response shown in the window: the node serves the same one to browsers. */
+import { CONTENT_SECURITY_POLICY } from '../node-core/security/csp.ts';
+export { CONTENT_SECURITY_POLICY };
 
 /** Permissions the UI may use (only from its own origin); everything else is denied. */
 export const ALLOWED_PERMISSIONS: ReadonlySet<string> = new Set(['clipboard-sanitized-write']);

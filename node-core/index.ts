@@ -14,7 +14,9 @@ import { ReplicationManager, type OpsListeners } from './replication/manager.ts'
 import { CertificateStore } from './security/certificates.ts';
 import type { NodeServices } from './services.ts';
 import { applySchemaFile } from './storage/schema-file.ts';
+import { guardCommitFailures } from './storage/commit-failure.ts';
 import { Storage } from './storage/storage.ts';
+import { purgeTombstones } from './storage/tombstones.ts';
 import { generatePassword } from './system/passwords.ts';
 import { ensureSystemDatabase } from './system/tables.ts';
 import { TokenIssuer } from './system/tokens.ts';
@@ -23,10 +25,12 @@ import { UserStore } from './system/users.ts';
 export { ConfigError } from './config/index.ts';
 export { OpError } from './errors.ts';
 
-/** Log entries and tombstones past `logging.auditRetention` are purged this often at most... */
+/** Log entries past `logging.auditRetention` are purged this often at most... */
 const RETENTION_PURGE_MAX_INTERVAL_MS = 60_000;
 /** ...and at least this often apart (short retentions are for tests and demos). */
 const RETENTION_PURGE_MIN_INTERVAL_MS = 500;
+/** Tombstones (kept far longer, and scanned whole) are purged at most this often. */
+const TOMBSTONE_PURGE_MAX_INTERVAL_MS = 3_600_000;
 
 export interface StartNodeOptions {
   /** root directory; `--root`/ROOTPATH in argv/env win over it */
@@ -65,6 +69,7 @@ export async function startNode(options: StartNodeOptions = {}): Promise<Running
   const rootPath = config.rootPath;
   const nodeName = deriveNodeName(config);
   const logger = new Logger(path.join(rootPath, 'log', 'hdb.log'), config.logging.level);
+  guardCommitFailures((message) => logger.error(message));
   const clock = new HybridLogicalClock();
   const storage = Storage.open(rootPath, { nodeName, clock });
   try {
@@ -75,7 +80,7 @@ export async function startNode(options: StartNodeOptions = {}): Promise<Running
     const tokens = TokenIssuer.load(rootPath, {
       operation: parseDuration(config.authentication.operationTokenTimeout),
       refresh: parseDuration(config.authentication.refreshTokenTimeout),
-    });
+    }, (username) => users.generation(username));
     const services: NodeServices = {
       nodeName,
       rootPath,
@@ -211,12 +216,17 @@ function certificateHosts(config: Config, nodeName: string): string[] {
 
 function startRetentionPurge(services: NodeServices): NodeJS.Timeout {
   const retentionMs = parseDuration(services.config.logging.auditRetention);
+  const tombstoneMs = parseDuration(services.config.replication.tombstoneRetention);
+  const tombstoneInterval = Math.min(TOMBSTONE_PURGE_MAX_INTERVAL_MS, Math.max(RETENTION_PURGE_MIN_INTERVAL_MS, tombstoneMs / 20));
+  let tombstonesPurgedAt = 0;
   const timer = setInterval(() => {
-    const cutoff = Date.now() - retentionMs;
+    const now = Date.now();
+    const tombstonesDue = now - tombstonesPurgedAt >= tombstoneInterval;
+    if (tombstonesDue) tombstonesPurgedAt = now;
     for (const database of services.storage.databases()) {
-      database.purgeBefore(cutoff).catch((error: unknown) =>
-        services.logger.error('Retention purge failed', { database: database.name, error: String(error) }),
-      );
+      const failed = (error: unknown) => services.logger.error('Retention purge failed', { database: database.name, error: String(error) });
+      database.purgeBefore(now - retentionMs).catch(failed);
+      if (tombstonesDue) purgeTombstones(database, now - tombstoneMs).catch(failed);
     }
   }, Math.min(RETENTION_PURGE_MAX_INTERVAL_MS, Math.max(RETENTION_PURGE_MIN_INTERVAL_MS, retentionMs / 4)));
   timer.unref();

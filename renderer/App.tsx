@@ -14,6 +14,7 @@ import { Sidebar } from './features/connections/Sidebar.tsx';
 import { useViewState } from './features/connections/view-state.ts';
 import { NodePanel } from './features/local-node/NodePanel.tsx';
 import { CertificatesView } from './features/certificates/CertificatesView.tsx';
+import { HorizonBanner } from './features/horizon/HorizonBanner.tsx';
 import { StatusView } from './features/status/StatusView.tsx';
 import { TablesView } from './features/tables/TablesView.tsx';
 
@@ -61,6 +62,7 @@ function Workspace({ client, profile }: { client: OpsClient; profile: Connection
         ))}
       </div>
       <div id="view-panel" role="tabpanel" aria-labelledby={`tab-${view}`} className="view-panel">
+        <HorizonBanner client={client} />
         {view === 'tables' && <TablesView client={client} profile={profile} />}
         {view === 'cluster' && (
           <Suspense fallback={<p className="muted pad">Loading the cluster view…</p>}>

@@ -98,10 +98,11 @@ const COMMENTS: Record<string, string> = {
   'replication.databases': "Databases to replicate: '*' or a list of names or {name, sharded, replicateTo}.",
   'replication.enableRootCAs': 'Also trust the Mozilla root certificates bundled with Node.js.',
   'replication.shard': "This node's shard number, or null.",
+  'replication.tombstoneRetention': 'How long deletes are remembered (tombstones); at least 10 × logging.auditRetention.',
   tls: "PEM files of this node's certificate; null = generated under rootPath.",
   logging: 'Logging and retention.',
   'logging.level': 'trace, debug, info, warn, error, fatal or notify.',
-  'logging.auditRetention': 'How long the transaction log and tombstones are kept: 3d, 12h, 30m, 45s, 500ms or ms.',
+  'logging.auditRetention': 'How long the transaction log is kept: 3d, 12h, 30m, 45s, 500ms or ms.',
   authentication: 'Token lifetimes (durations like 1d, 12h).',
 };
 

@@ -106,6 +106,13 @@ const wsUrl = z.string({ error: WS_URL_EXPECTED }).refine(
   { error: WS_URL_EXPECTED },
 );
 
+/**
+ * Tombstones (deleted keys with their version) must outlive the transaction log by far: a node
+ * away longer than the log is resynced from a snapshot, and only tombstones stop that snapshot
+ * merge from bringing deleted rows back (SPEC 4.6). Checked when the configuration is loaded.
+ */
+export const TOMBSTONE_RETENTION_MIN_MULTIPLE = 10;
+
 const hostname = (expected: string) => z.string({ error: expected }).min(1, { error: expected }).nullable().default(null);
 
 export const configSchema = z.looseObject(
@@ -141,6 +148,8 @@ export const configSchema = z.looseObject(
         .min(0, { error: 'expected a non-negative integer shard number or null' })
         .nullable()
         .default(null),
+      /** how long a delete's tombstone is kept (≥ TOMBSTONE_RETENTION_MIN_MULTIPLE × logging.auditRetention) */
+      tombstoneRetention: duration('90d'),
     }),
     tls: section({
       certificate: pathOrNull(),
@@ -157,7 +166,19 @@ export const configSchema = z.looseObject(
     }),
   },
   { error: 'expected a mapping of keys to values' },
-);
+).superRefine((config, ctx) => {
+  // Either key invalid: its own issue says so.
+  if (!isDuration(config.replication.tombstoneRetention) || !isDuration(config.logging.auditRetention)) return;
+  const tombstones = parseDuration(config.replication.tombstoneRetention);
+  const log = parseDuration(config.logging.auditRetention);
+  if (tombstones < TOMBSTONE_RETENTION_MIN_MULTIPLE * log) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['replication', 'tombstoneRetention'],
+      message: `must be at least ${TOMBSTONE_RETENTION_MIN_MULTIPLE} × logging.auditRetention (${JSON.stringify(config.logging.auditRetention)} = ${log} ms), so deletes outlive the log by far; it is ${JSON.stringify(config.replication.tombstoneRetention)} (${tombstones} ms)`,
+    });
+  }
+});
 
 /** The configuration as the node uses it: every key present, defaults filled, unknown keys kept. */
 export type Config = z.output<typeof configSchema>;

@@ -53,8 +53,23 @@ export class Logger {
     if (this.#recent.length > RECENT_LINES) this.#recent.splice(0, this.#recent.length - RECENT_LINES);
     if (rank < this.#minimum) return;
     const text = JSON.stringify(line);
-    if (this.#fd !== null) fs.writeSync(this.#fd, text + '\n');
-    if (level === 'warn' || level === 'error' || level === 'fatal') this.echo(text);
+    const failure = this.#append(text);
+    if (level === 'warn' || level === 'error' || level === 'fatal' || failure) this.echo(text);
+    if (failure) this.echo(JSON.stringify({ level: 'error', message: `Could not write the log file: ${failure}`, timestamp: line.timestamp }));
+  }
+
+  /**
+   * Append a line to the file; the reason when that failed. A full or read-only disk must not
+   * make logging (often of that very problem) throw into whoever logs: the line goes to stderr.
+   */
+  #append(text: string): string | null {
+    if (this.#fd === null) return null;
+    try {
+      fs.writeSync(this.#fd, text + '\n');
+      return null;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code ?? String(error);
+    }
   }
 
   /** Most recent lines first is the caller's choice; these are oldest first. */

@@ -4,6 +4,7 @@
 import { certificateOperations } from './handlers/certificates.ts';
 import { clusterOperations } from './handlers/cluster.ts';
 import { dataOperations } from './handlers/data.ts';
+import { horizonOperations } from './handlers/horizon.ts';
 import { nodeOperations } from './handlers/node.ts';
 import { schemaOperations } from './handlers/schema.ts';
 import { searchOperations } from './handlers/search.ts';
@@ -18,6 +19,7 @@ export function createRegistry(): OperationRegistry {
     ...userOperations,
     ...nodeOperations,
     ...clusterOperations,
+    ...horizonOperations,
     ...certificateOperations,
   );
 }

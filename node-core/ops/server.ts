@@ -1,7 +1,7 @@
 /**
- * The operations API over HTTP: `POST /` with a JSON body runs one operation (authenticate,
- * look up, validate, handle); `GET` serves the renderer's built files; CORS as configured.
- * Tracks in-flight requests so a stop lets them finish.
+ * The operations API over HTTP: `POST /` with a JSON body runs one operation (authenticate from
+ * the headers, read a bounded body, look up, validate, handle); `GET` serves the renderer's built
+ * files with the UI's CSP; CORS as configured. Tracks in-flight requests so a stop lets them finish.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -9,8 +9,20 @@ import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
-import { badRequest, forbidden, isOpError, notFound, OpError, tooLarge } from '../errors.ts';
+import { badRequest, forbidden, isOpError, notFound, OpError, unauthorized } from '../errors.ts';
+import { UI_SECURITY_HEADERS } from '../security/csp.ts';
+import { jsonInputProblem } from '../security/json-input.ts';
+import { RateLimitedError } from '../security/login-limiter.ts';
+import {
+  BodyBudget,
+  bodyTooLarge,
+  discardBody,
+  MAX_IN_FLIGHT_BODY_BYTES,
+  MAX_IN_FLIGHT_UNAUTHENTICATED_BYTES,
+  MAX_UNAUTHENTICATED_BODY_BYTES,
+} from '../security/request-limits.ts';
 import type { NodeServices } from '../services.ts';
+import type { User } from '../system/users.ts';
 import { applyFieldAliases, formatIssues } from './validation.ts';
 
 const MIME_TYPES: Record<string, string> = {
@@ -44,12 +56,17 @@ export class OpsServer {
   readonly #servers: Array<http.Server | https.Server> = [];
   #inFlight = 0;
   #drained: (() => void) | null = null;
+  /** body bytes in flight: of authenticated requests, and (separately) of anonymous ones */
+  readonly #bodies: BodyBudget;
+  readonly #anonymousBodies = new BodyBudget(MAX_UNAUTHENTICATED_BODY_BYTES, MAX_IN_FLIGHT_UNAUTHENTICATED_BYTES);
   #upgrade: UpgradeHandler | null = null;
 
   constructor(
     private readonly node: NodeServices,
     private readonly options: OpsServerOptions = {},
-  ) {}
+  ) {
+    this.#bodies = new BodyBudget(node.config.operationsApi.network.maxBodySize, MAX_IN_FLIGHT_BODY_BYTES);
+  }
 
   listen(port: number, host: string): Promise<{ host: string; port: number }> {
     return this.#listen(http.createServer(), port, host);
@@ -71,6 +88,7 @@ export class OpsServer {
 
   #listen(server: http.Server | https.Server, port: number, host: string): Promise<{ host: string; port: number }> {
     server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => void this.#handle(req, res));
+    server.on('clientError', answerMalformedRequest);
     server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       if (this.#upgrade) this.#upgrade(req, socket, head, server instanceof https.Server);
       else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -101,6 +119,8 @@ export class OpsServer {
   async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     this.#inFlight += 1;
     const requestId = crypto.randomUUID();
+    let reserved = 0;
+    let budget = this.#anonymousBodies;
     try {
       if (!this.#applyCors(req, res)) return;
       if (req.method === 'OPTIONS') {
@@ -112,23 +132,35 @@ export class OpsServer {
         return;
       }
       if (req.method !== 'POST') throw new OpError(405, `Method ${req.method} not allowed: send operations as POST /`);
-      const body = await this.#readBody(req);
-      const result = await this.#runOperation(body, req, requestId);
+      // Who is asking comes from the headers alone: nothing of the body is read before it.
+      const clientAddress = req.socket.remoteAddress ?? 'unknown';
+      const user = req.headers.authorization ? await this.node.auth.authenticate(req.headers.authorization, clientAddress) : null;
+      if (user) budget = this.#bodies;
+      const body = await this.#readBody(req, user !== null, (bytes) => {
+        budget.take(bytes);
+        reserved += bytes;
+      });
+      const result = await this.#runOperation(body, requestId, user, clientAddress);
       sendJson(res, 200, result);
     } catch (error) {
       if (isOpError(error)) {
+        if (error instanceof RateLimitedError) res.setHeader('Retry-After', String(error.retryAfterSeconds));
+        // A body left unread is dropped as it arrives (never kept), so the client sees the answer.
+        if (!req.complete) await discardBody(req);
         sendJson(res, error.status, { ...error.details, error: error.message });
       } else {
         this.node.logger.error('Internal error in operation', { requestId, error: String((error as Error)?.stack ?? error) });
         sendJson(res, 500, { error: `Internal error (request id ${requestId}); see the node's log` });
       }
     } finally {
+      // The body's bytes stay counted until its operation is done: parsing and handling use them.
+      budget.give(reserved);
       this.#inFlight -= 1;
       if (this.#inFlight === 0 && this.#drained) this.#drained();
     }
   }
 
-  async #runOperation(text: string, req: http.IncomingMessage, requestId: string): Promise<unknown> {
+  async #runOperation(text: string, requestId: string, user: User | null, clientAddress: string): Promise<unknown> {
     if (text.trim() === '') throw badRequest('Request body is empty: send a JSON object with an "operation" field');
     let parsed: unknown;
     try {
@@ -136,9 +168,8 @@ export class OpsServer {
     } catch (error) {
       throw badRequest(`Invalid JSON in request body: ${(error as Error).message}`);
     }
-    if (nestedDeeperThan(parsed, MAX_BODY_DEPTH)) {
-      throw badRequest(`Request body is nested deeper than ${MAX_BODY_DEPTH} levels of objects and arrays`);
-    }
+    const problem = jsonInputProblem(parsed);
+    if (problem) throw badRequest(problem);
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       const got = parsed === null ? 'null' : Array.isArray(parsed) ? 'an array' : `a ${typeof parsed}`;
       throw badRequest(`Request body must be a JSON object with an "operation" field, got ${got}`);
@@ -148,13 +179,9 @@ export class OpsServer {
       throw badRequest(body.operation === undefined ? "'operation' is required" : "'operation' must be a string");
     }
     const operation = this.node.registry.get(body.operation);
-    const clientAddress = req.socket.remoteAddress ?? 'unknown';
-    // Authenticate before saying whether an operation exists, so anonymous callers learn nothing.
-    // Public operations (token creation) still use the Authorization header when one is sent.
-    const user =
-      operation?.permission === 'public' && !req.headers.authorization
-        ? null
-        : await this.node.auth.authenticate(req.headers.authorization, clientAddress);
+    // Anonymous callers learn nothing, not even whether an operation exists; only public
+    // operations (token creation) run without an Authorization header.
+    if (!user && operation?.permission !== 'public') throw unauthorized('Must login');
     if (!operation) throw badRequest(`Operation '${body.operation.slice(0, 100)}' not found`);
     if (user && operation.permission === 'super_user' && user.role !== 'super_user') {
       throw forbidden(`Operation '${operation.name}' requires the super_user role`);
@@ -172,27 +199,40 @@ export class OpsServer {
     });
   }
 
-  #readBody(req: http.IncomingMessage): Promise<string> {
-    const limit = this.node.config.operationsApi.network.maxBodySize;
+  /**
+   * The body as text, at most maxBodySize (authenticated) or MAX_UNAUTHENTICATED_BODY_BYTES;
+   * `reserve` takes each chunk's bytes from the in-flight budget before it is kept.
+   */
+  #readBody(req: http.IncomingMessage, authenticated: boolean, reserve: (bytes: number) => void): Promise<string> {
+    const limit = authenticated ? this.node.config.operationsApi.network.maxBodySize : MAX_UNAUTHENTICATED_BODY_BYTES;
     const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
-      req.resume();
-      return Promise.reject(tooLarge(`Request body of ${declared} bytes is over the limit of ${limit} bytes (operationsApi.network.maxBodySize)`));
-    }
+    if (Number.isFinite(declared) && declared > limit) return Promise.reject(bodyTooLarge(declared, limit, authenticated));
+    if (Number.isFinite(declared) && declared > 0) reserve(declared);
+    const reservedUpFront = Number.isFinite(declared) && declared > 0 ? declared : 0;
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       let size = 0;
+      const stop = (error: OpError) => {
+        req.removeAllListeners('data');
+        reject(error);
+      };
       req.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size > limit) {
-          req.removeAllListeners('data');
-          req.resume();
-          reject(tooLarge(`Request body is over the limit of ${limit} bytes (operationsApi.network.maxBodySize)`));
-          return;
+        if (size > limit) return stop(bodyTooLarge(null, limit, authenticated));
+        try {
+          if (size > reservedUpFront) reserve(Math.min(chunk.length, size - reservedUpFront));
+        } catch (error) {
+          return stop(error as OpError);
         }
         chunks.push(chunk);
       });
-      req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      req.on('end', () => {
+        try {
+          resolve(UTF8.decode(Buffer.concat(chunks)));
+        } catch {
+          reject(badRequest('Invalid JSON in request body: it is not valid UTF-8'));
+        }
+      });
       req.on('error', reject);
     });
   }
@@ -219,42 +259,62 @@ export class OpsServer {
   }
 
   #serveStatic(req: http.IncomingMessage, res: http.ServerResponse): void {
+    for (const [name, value] of Object.entries(UI_SECURITY_HEADERS)) res.setHeader(name, value);
     const root = this.options.rendererDir;
+    const pathname = requestPath(req.url);
     if (!root || !fs.existsSync(path.join(root, 'index.html'))) {
-      if (new URL(req.url ?? '/', 'http://x').pathname !== '/') throw notFound('Not found');
+      if (pathname !== '/') throw notFound('Not found');
       res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
       res.end(`Peerdesk node ${this.node.nodeName}: send operations as POST / (the UI is not built; run npm run build:renderer)\n`);
       return;
     }
-    const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     const resolved = path.resolve(root, '.' + (pathname === '/' ? '/index.html' : pathname));
     if (!resolved.startsWith(path.resolve(root) + path.sep)) throw notFound('Not found');
     const file = fs.existsSync(resolved) && fs.statSync(resolved).isFile() ? resolved : path.join(root, 'index.html');
     res.writeHead(200, {
       'Content-Type': MIME_TYPES[path.extname(file)] ?? 'application/octet-stream',
       'Cache-Control': file.endsWith('index.html') ? 'no-cache' : 'public, max-age=31536000, immutable',
-      'X-Content-Type-Options': 'nosniff',
     });
     if (req.method === 'HEAD') res.end();
     else fs.createReadStream(file).pipe(res);
   }
 }
 
-/** Deeper bodies are refused before validation: schemas, storage and encoders recurse. */
-const MAX_BODY_DEPTH = 100;
-
-/** True when `value` nests objects/arrays more than `limit` levels deep (counted without recursion). */
-function nestedDeeperThan(value: unknown, limit: number): boolean {
-  const stack: Array<[unknown, number]> = [[value, 1]];
-  while (stack.length > 0) {
-    const [item, depth] = stack.pop()!;
-    if (typeof item !== 'object' || item === null) continue;
-    if (depth > limit) return true;
-    for (const child of Array.isArray(item) ? item : Object.values(item)) {
-      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
-    }
+/**
+ * A request Node's HTTP parser refused (bad header, bad request line, headers too large): answer
+ * with a JSON error naming the parser's reason, as for every other bad input, then close.
+ */
+function answerMalformedRequest(error: Error & { code?: string }, socket: import('node:stream').Duplex): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
   }
-  return false;
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const body = JSON.stringify({ error: `Malformed HTTP request (${error.code ?? 'parse error'})` });
+  const reason = status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+/** Strict UTF-8: a body with invalid bytes is refused, not silently changed to U+FFFD. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The decoded path of a request target; 400 for one that is not a valid URL path or percent-encoding. */
+function requestPath(target: string | undefined): string {
+  let pathname: string;
+  try {
+    pathname = new URL(target ?? '/', 'http://x').pathname;
+  } catch {
+    throw badRequest(`Invalid request path ${JSON.stringify((target ?? '').slice(0, 100))}`);
+  }
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    throw badRequest(`Invalid percent-encoding in request path ${JSON.stringify(pathname.slice(0, 100))}`);
+  }
+  // No file name holds a NUL or a control character: such a path is an attack, not a page.
+  if (/[\u0000-\u001f\u007f]/.test(decoded)) throw badRequest(`Invalid request path ${JSON.stringify(pathname.slice(0, 100))}: control characters`);
+  return decoded;
 }
 
 function sendJson(res: http.ServerResponse, status: number, value: unknown): void {

@@ -9,7 +9,12 @@ import type { Database, WriteTransaction } from '../storage/database.ts';
 import type { Table } from '../storage/table.ts';
 import type { DataRecord, LogEntry, LoggedWrite, PrimaryKey, SchemaChange } from '../storage/types.ts';
 import { wins } from './conflict.ts';
+import { mergeLogged } from './merge.ts';
+import { checkHolders, copiedInFull, incomingWins, type CopiedRecord } from './stubs.ts';
+
+export type { CopiedRecord };
 import { ProtocolError } from './protocol.ts';
+import { systemRowProblem } from '../security/peer-input.ts';
 
 export const positionKey = (peer: string) => ['position', peer];
 export const SYNCED_KEY = ['synced'];
@@ -53,6 +58,8 @@ export async function applyEntries(
             if (!filter.accepts(write.t)) continue;
             const table = database.table(write.t);
             if (!table) throw new ProtocolError(`write to unknown table '${database.name}.${write.t}'`);
+            const rowProblem = systemRowProblem(database.name, write.t, write.k, write.r);
+            if (rowProblem) throw new ProtocolError(rowProblem);
             if (applyWrite(tx, database, table, write)) outcome.applied++;
             else outcome.dropped++;
           }
@@ -64,58 +71,44 @@ export async function applyEntries(
   return outcome;
 }
 
-/** Merge copied records and tombstones (record null) by the conflict rule; nothing is logged. Resolves at commit. */
+/**
+ * Merge copied records and tombstones (record null) by the conflict rule. Into a database never
+ * synced (an initial copy) nothing is logged and it resolves at commit. Into a synced one (a
+ * resync after an absence past the log, or a repair) the winners are logged writes under their
+ * own version and origin (merge.ts), so they relay to the nodes that reach the sender only
+ * through this one — unlogged they would stop here.
+ */
 export async function applyCopiedRecords(
   database: Database,
   clock: HybridLogicalClock,
   tableName: string,
   records: ReadonlyArray<CopiedRecord>,
 ): Promise<number> {
+  if (database.getMeta<boolean>(SYNCED_KEY) === true) {
+    const merged = await mergeLogged(database, clock, tableName, records);
+    return merged.written.length + merged.deleted.length + merged.tombstones;
+  }
   const table = database.table(tableName);
   if (!table) throw new ProtocolError(`copy of unknown table '${database.name}.${tableName}'`);
   let applied = 0;
   await database.writeUnlogged(() => {
+    // Stored now on this node's clock: a peer whose position is past this instant has it.
+    const storedAt = clock.next();
     for (const [key, version, origin, record, holders] of records) {
+      const rowProblem = systemRowProblem(database.name, tableName, key, record);
+      if (rowProblem) throw new ProtocolError(rowProblem);
       checkHolders(holders);
       clock.observe(version);
-      const full = record !== null && (!holders || holders.includes(database.nodeName));
+      const full = copiedInFull(record, holders, database.nodeName);
       if (!incomingWins(table, key, { v: version, o: origin }, full)) continue;
       if (holders && !full) table.writeStub(key, version, origin, holders);
       else if (record) table.writeRecord(key, record, version, origin, table.getStored(key), holders);
-      else table.deleteRecord(key, version, origin);
+      else table.deleteRecord(key, version, origin, storedAt);
       applied++;
     }
   });
   if (applied > 0) database.notifyTablesChanged([tableName]);
   return applied;
-}
-
-/**
- * A copied record: [key, version, origin, record or null, holders?]. With holders (a sharded
- * table) a null record is a stub, not a tombstone.
- */
-export type CopiedRecord = [PrimaryKey, number, string, DataRecord | null, string[]?];
-
-/**
- * The conflict rule (conflict.ts) over what this node has of the key, plus one case for
- * sharded tables: the full record beats a stub of the very same write (a relayed stub may
- * reach a holder before the record does).
- */
-export function incomingWins(table: Table, key: PrimaryKey, stamp: { v: number; o: string }, full: boolean): boolean {
-  const current = table.getStamp(key);
-  if (wins(stamp, current)) return true;
-  return full && current?.stub === true && current.v === stamp.v && current.o === stamp.o;
-}
-
-/** Most holders a record may list (a peer sending more is misbehaving). */
-export const MAX_HOLDERS = 1_000;
-
-/** A peer's holder list must be a short list of node names: anything else closes the link. */
-function checkHolders(holders: unknown): asserts holders is string[] | undefined {
-  if (holders === undefined) return;
-  if (!Array.isArray(holders) || holders.length > MAX_HOLDERS || !holders.every((h) => typeof h === 'string' && h.length > 0 && h.length <= 255)) {
-    throw new ProtocolError('bad holder list in a sharded write');
-  }
 }
 
 /** Whether a logged write carries the record in full for this node (not a stub, not a delete). */
@@ -144,7 +137,7 @@ function applyWrite(tx: WriteTransaction, database: Database, table: Table, writ
     table.writeRecord(key, record, tx.version, tx.origin, table.getStored(key), holders);
     tx.logWrite(holders ? { t: table.name, k: key, r: record, h: holders } : { t: table.name, k: key, r: record });
   } else {
-    table.deleteRecord(key, tx.version, tx.origin);
+    table.deleteRecord(key, tx.version, tx.origin, tx.sequence);
     tx.logWrite({ t: table.name, k: key, d: true });
   }
   return true;

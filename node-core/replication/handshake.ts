@@ -7,6 +7,8 @@
  */
 import type { Database } from '../storage/database.ts';
 import { positionKey, SYNCED_KEY } from './apply.ts';
+import { helloHorizon } from './horizon.ts';
+import { REQUESTS_FEATURE } from './requests.ts';
 import { NETWORK_FEATURE } from './network-messages.ts';
 import { PROTOCOL_VERSION, ProtocolError, type Hello, type TableSchema } from './protocol.ts';
 
@@ -39,7 +41,8 @@ export function buildHello(env: HandshakeEnvironment, database: Database, peer: 
     startTime: position === 0 ? env.startTime(database.name) : null,
     tables: tableSchemas(database),
     ca: env.authority(),
-    features: [NETWORK_FEATURE],
+    features: [NETWORK_FEATURE, REQUESTS_FEATURE],
+    ...helloHorizon(database),
   };
   if (csr !== undefined) hello.csr = csr;
   return hello;

@@ -16,6 +16,7 @@ import { CopyReceiver, type CopyProgress } from './copy.ts';
 import { buildHello, checkPeerHello, needsCopy, waitForCopyTurn } from './handshake.ts';
 import { assertInvariant, IllegalTransitionError, LinkInvariantError, LinkState, LinkStateMachine, OPEN_STATES, type LinkStateName } from './link-state.ts';
 import { Liveness } from './liveness.ts';
+import { checkHorizon } from './horizon.ts';
 import { PEER_MESSAGE_CHECKS, PeerRequests, VERIFY, type PeerRequestKind } from './peer-requests.ts';
 import { CloseCode, decode, encode, ProtocolError, type Hello, type Message, type PeerRequestMessage, type TableDigest } from './protocol.ts';
 import { filterForPeer, Publisher, SEND_HIGH_WATER_BYTES } from './publish.ts';
@@ -31,6 +32,9 @@ export const VERIFY_TIMEOUT_MS = VERIFY.timeoutMs;
 export const MAX_QUEUED_FRAMES = 8;
 
 export type LinkDirection = 'outbound' | 'inbound';
+/** Frames a link held at the tombstone horizon ignores (horizon.ts): data, never requests or liveness. */
+const HELD_DROPS: ReadonlySet<string> = new Set(['ack', 'txns', 'copy-start', 'copy', 'copy-end', 'resync-request']);
+
 /** The coarse view of the lifecycle others read: hello exchange, established, or done. */
 export type LinkStatus = 'handshaking' | 'open' | 'closed';
 
@@ -93,6 +97,8 @@ export class Link {
   readonly #liveness: Liveness;
   readonly #requests: PeerRequests;
   #peerHello: Hello | null = null;
+  /** held at the tombstone horizon (horizon.ts): open for requests only, no data sent or applied */
+  #held = false;
   /** a hello was received (it may still be being admitted) */
   #helloSeen = false;
   #queue: Promise<void> = Promise.resolve();
@@ -307,6 +313,9 @@ export class Link {
     await this.database.ensureTables(hello.tables.filter((t) => t.replicate));
     // The socket may have closed while storage was awaited: a closed link stays closed.
     if (this.#machine.isEnding) return;
+    // Past a tombstone horizon (either way) the link opens held: no data either way (horizon.ts).
+    this.#held = (await checkHorizon(this, hello)) !== null;
+    if (this.#machine.isEnding) return;
     if (this.direction === 'inbound') {
       this.#machine.transition(LinkState.awaitingCopy);
       if (!(await this.#waitForCopyTurn())) return;
@@ -317,6 +326,11 @@ export class Link {
   }
 
   #open(hello: Hello): void {
+    if (this.#held) {
+      this.#machine.transition(LinkState.streaming);
+      this.env.logger.warn('Replication held at the tombstone horizon', { peer: this.peer, database: this.database.name });
+      return;
+    }
     // Publishing moves the link to copying-out or streaming before its first await.
     const publishing = this.#publisher.start(hello, (listener) => this.database.onCommit(listener));
     publishing.catch((error: unknown) => this.#fail(error));
@@ -370,6 +384,7 @@ export class Link {
       return this.#onHello(message as Hello);
     }
     if (!this.#peerHello) throw new ProtocolError(`'${message.t}' before hello`);
+    if (this.#held && HELD_DROPS.has(message.t)) return;
     this.lastFrameAt = Date.now();
     switch (message.t) {
       case 'ack':

@@ -19,11 +19,13 @@ import { acceptInbound, type PendingFrames } from './acceptance.ts';
 import { RefusalError } from './close-reason.ts';
 import { MAX_SAFE_BODY_BYTES } from './frames.ts';
 import { CloseCode, ProtocolError, type Hello } from './protocol.ts';
-import { normalizeSerial, peerCertificateSerial, SecureTransport, type TlsMaterial } from './secure-transport.ts';
+import { peerCertificateSerial, SecureTransport, type TlsMaterial } from './secure-transport.ts';
 import { InsecureTransport, upgradeEndpoint, type Listener, type ReplicationTransport } from './transport.ts';
 import type { Duplex } from 'node:stream';
 import { caName, type CertificateStore } from '../security/certificates.ts';
-import { certificateDetails, createSigningRequest, signRequest } from '../security/pki.ts';
+import { certificateDetails, createSigningRequest } from '../security/pki.ts';
+import { joinerNameProblem, revokedSerials, signJoiner } from '../security/admission.ts';
+import { markAdmitted } from './upgrade-guard.ts';
 import type { Admission } from './link.ts';
 import { networkHost } from './network-host.ts';
 import { linksWith, shardOfNode, type MemberSource } from './sharding.ts';
@@ -158,7 +160,8 @@ export class ReplicationManager {
         return best ? { cert: best.row.certificate, key: best.key } : undefined;
       },
       trustedAuthorities: () => this.trustedAuthorities(),
-      revokedSerials: (name) => this.membership.node(name)?.revoked_certificates ?? [],
+      // A serial revoked for any node is refused for every name (security/admission.ts).
+      revokedSerials: () => revokedSerials(this.membership.nodes()),
     };
   }
 
@@ -443,8 +446,7 @@ export class ReplicationManager {
     for (const link of this.#links.values()) {
       const serial = link.peerCertificateSerial;
       if (!serial || link.state === 'closed') continue;
-      const revoked = this.membership.node(link.peer)?.revoked_certificates ?? [];
-      if (!revoked.some((s) => normalizeSerial(s) === serial)) continue;
+      if (!revokedSerials(this.membership.nodes()).includes(serial)) continue;
       const reason = `certificate serial ${serial} of node '${link.peer}' is revoked`;
       this.services.logger.warn('Closed replication link: peer certificate revoked', { peer: link.peer, database: link.database.name, serial });
       link.close(CloseCode.refused, reason);
@@ -524,11 +526,14 @@ export class ReplicationManager {
     let certificate: { certificate: string; ca: string } | undefined;
     if (credentialed) {
       // One-time credentials (add_node on the peer): record the node, sign its request if any.
+      // Sign first: a request that cannot be signed (or a name that is no host) leaves no hdb_nodes row.
+      const badName = joinerNameProblem(hello.node);
+      if (badName) return { refused: badName };
+      if (hello.csr) certificate = this.#signFor(hello.node, hello.csr);
       const known = this.membership.node(hello.node);
       if (hello.url && (!known || known.url !== hello.url || (hello.ca && known.ca !== hello.ca))) {
         await this.membership.upsertNode({ name: hello.node, url: hello.url, ...(hello.ca ? { ca: hello.ca } : {}) }, null);
       }
-      if (hello.csr) certificate = this.#signFor(hello.node, hello.url, hello.csr);
     } else {
       const refusal = await this.#refusal(hello, request, transport);
       if (refusal) return { refused: refusal };
@@ -540,6 +545,7 @@ export class ReplicationManager {
       }
       existing.close(CloseCode.duplicate, `duplicate link: replaced by the one '${hello.node}' dialed`);
     }
+    markAdmitted(link.socket);
     this.#register(link);
     return certificate ? { certificate } : {};
   }
@@ -551,19 +557,15 @@ export class ReplicationManager {
     return refusal;
   }
 
-  /** Sign a joining peer's request with this node's CA (names decided here, not by the request). */
-  #signFor(peer: string, peerUrl: string | null, csr: string): { certificate: string; ca: string } {
-    const authority = this.certificates?.ownAuthority();
-    if (!authority || !this.certificates) throw new ProtocolError('this node has no certificate authority to sign with');
-    const hosts = [peer];
-    if (peerUrl) hosts.push(new URL(peerUrl).hostname.replace(/^\[(.*)\]$/, '$1'));
-    const certificate = signRequest(csr, peer, {
-      caCertificatePem: authority.certificate,
-      caPrivateKeyPem: this.certificates.privateKey(authority),
-      hosts,
-    });
-    this.services.logger.info('Signed a certificate for a joining node', { peer });
-    return { certificate, ca: authority.certificate };
+  /** Sign a joining peer's request with this node's CA: for exactly the admitted name (security/admission.ts). */
+  #signFor(peer: string, csr: string): { certificate: string; ca: string } {
+    try {
+      const signed = signJoiner(this.certificates, peer, csr);
+      this.services.logger.info('Signed a certificate for a joining node', { peer });
+      return signed;
+    } catch (error) {
+      throw new ProtocolError((error as Error).message);
+    }
   }
 
   async #ensureSelfRecord(): Promise<void> {

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { HybridLogicalClock } from '../clock/hlc.ts';
 import type { Database } from '../storage/database.ts';
 import { ProtocolError, type Message, type MessageChecks, type PeerRequestMessage, type TableDigest } from './protocol.ts';
+import { REPAIR_REQUESTS } from './requests.ts';
 import { tableDigest } from './verify.ts';
 import { search, type ConditionGroup } from '../storage/search.ts';
 import type { PrimaryKey } from '../storage/types.ts';
@@ -121,7 +122,7 @@ export const RECORD_COUNT = {
 type AnyKind = PeerRequestKind<any, any>;
 
 /** Every kind of peer request. Add a kind here. */
-export const PEER_REQUESTS: readonly AnyKind[] = [VERIFY, FETCH_RECORDS, SEARCH_RECORDS, RECORD_COUNT];
+export const PEER_REQUESTS: readonly AnyKind[] = [VERIFY, ...REPAIR_REQUESTS, FETCH_RECORDS, SEARCH_RECORDS, RECORD_COUNT];
 
 function checked(kind: AnyKind, schema: z.ZodType<object>, message: Record<string, unknown> & { t: string }): Message {
   if (typeof message.id !== 'number' || !Number.isSafeInteger(message.id)) throw new ProtocolError(`bad ${message.t}: no id`);

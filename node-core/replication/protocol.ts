@@ -5,6 +5,7 @@
  */
 import { Packr } from 'msgpackr';
 import { z } from 'zod';
+import { peerMessageProblem } from '../security/peer-input.ts';
 import type { DataRecord, LogEntry, PrimaryKey } from '../storage/types.ts';
 import { isNetworkMessageType, parseNetworkMessage, type NetworkMessage } from './network-messages.ts';
 
@@ -64,6 +65,10 @@ export const helloSchema = z.object({
   csr: z.string().max(64 * 1024).optional(),
   /** optional messages the sender understands (e.g. 'status' for cluster_network); older nodes send none */
   features: z.array(z.string().max(64)).max(64).optional(),
+  /** the sender's tombstone horizon for this database (storage/tombstones.ts; 0: none purged) */
+  horizon: z.number().min(0).optional(),
+  /** the sender halted this database's replication (past a tombstone horizon; replication/horizon.ts) */
+  halted: z.boolean().optional(),
 });
 export type Hello = z.infer<typeof helloSchema>;
 
@@ -156,8 +161,15 @@ const logEntryShape = (value: unknown): value is LogEntry => {
   return typeof entry.v === 'number' && typeof entry.o === 'string' && Array.isArray(entry.w);
 };
 
-/** Decode and check a frame; throws ProtocolError naming what is wrong. */
+/** Decode and check a frame (shape, then every name and record: security/peer-input.ts); throws ProtocolError naming what is wrong. */
 export function decode(frame: Buffer, checks: MessageChecks = new Map()): Message {
+  const message = decodeShape(frame, checks);
+  const problem = peerMessageProblem(message);
+  if (problem) throw new ProtocolError(problem);
+  return message;
+}
+
+function decodeShape(frame: Buffer, checks: MessageChecks): Message {
   let value: unknown;
   try {
     value = packr.unpack(frame);

@@ -19,7 +19,7 @@ export interface TlsMaterial {
   credentials(peer?: string): { cert: string; key: string } | undefined;
   /** every CA this node trusts now */
   trustedAuthorities(): string[];
-  /** serials (upper-case hex) revoked for node `name` */
+  /** serials (upper-case hex) refused for node `name` (the manager gives every node's revoked serials: security/admission.ts) */
   revokedSerials(name: string): readonly string[];
 }
 

@@ -3,6 +3,7 @@
  * replicated database, plus our lag, pending and copy progress figures. Never credentials.
  */
 import { caInfo } from './ca-info.ts';
+import { horizonStatus } from './horizon.ts';
 import { linkKey, type Link } from './link.ts';
 import type { ReplicationManager } from './manager.ts';
 import { subscriptionsBySetter, type Subscription } from './membership.ts';
@@ -110,5 +111,6 @@ function socketStatus(link: Link, database: string): Record<string, unknown> {
     bytes_sent: link.bytesSent,
     bytes_received: link.bytesReceived,
     ...(copy ? { copy_progress: { copied: copy.copied, total: copy.total, done: copy.done } } : {}),
+    ...horizonStatus(link),
   };
 }

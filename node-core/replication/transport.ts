@@ -12,6 +12,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { closeSocket } from './close-reason.ts';
 import { CloseCode, MAX_FRAME_BYTES, SUBPROTOCOL } from './protocol.ts';
+import { limitUnadmitted, verifyReplicationUpgrade } from './upgrade-guard.ts';
 
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -102,6 +103,8 @@ function replicationSocketServer(
     maxPayload: MAX_FRAME_BYTES,
     perMessageDeflate: false,
     handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+    // Browsers (an Origin header) are refused before the socket opens (upgrade-guard.ts).
+    verifyClient: verifyReplicationUpgrade,
   });
   wss.on('connection', (socket, request) => {
     if (socket.protocol !== SUBPROTOCOL) {
@@ -109,6 +112,7 @@ function replicationSocketServer(
       closeSocket(socket, CloseCode.protocolError, `subprotocol ${SUBPROTOCOL} required`);
       return;
     }
+    limitUnadmitted(socket, request);
     onConnection(socket, request);
   });
   return wss;

@@ -9,6 +9,8 @@ import { EventEmitter } from 'node:events';
 import { open, type Database as LmdbDb, type Key, type RootDatabase } from 'lmdb';
 import type { HybridLogicalClock } from '../clock/hlc.ts';
 import { badRequest, notFound } from '../errors.ts';
+import { FIXED_SUB_DATABASES, MAX_TABLES_PER_DATABASE, SUB_DATABASES_PER_TABLE, tableCapacityError } from '../security/table-limit.ts';
+import { commitFailure } from './commit-failure.ts';
 import { Table } from './table.ts';
 import type { LogEntry, LoggedWrite, SchemaChange, StoredRecord, TableDefinition, Tombstone, PrimaryKey, Stub } from './types.ts';
 
@@ -17,6 +19,7 @@ export const PURGED_THROUGH_KEY = ['purgedThrough'];
 
 /** Named sub-databases per environment: 3 per table plus meta and log. */
 const MAX_SUB_DATABASES = 3000;
+if (MAX_TABLES_PER_DATABASE * SUB_DATABASES_PER_TABLE + FIXED_SUB_DATABASES > MAX_SUB_DATABASES) throw new Error('MAX_TABLES_PER_DATABASE does not fit in maxDbs');
 const PURGE_BATCH_SIZE = 1000;
 
 export interface DatabaseContext {
@@ -35,6 +38,8 @@ export interface TransactOptions {
 /** What a transaction callback can do; all of it lands in one LMDB transaction and one log entry. */
 export interface WriteTransaction {
   readonly version: number;
+  /** this transaction's log sequence (its place in this node's log; tombstones are stamped with it) */
+  readonly sequence: number;
   readonly origin: string;
   table(name: string): Table;
   /** record a write for the transaction log (Table methods do not log by themselves) */
@@ -122,6 +127,8 @@ export class Database {
     if (this.#tables.has(definition.name)) {
       throw badRequest(`Table '${definition.name}' already exists in '${this.name}'`);
     }
+    const tooMany = tableCapacityError(this.name, this.#tables.size, 1);
+    if (tooMany) throw tooMany;
     const full: TableDefinition = { ...definition, database: this.name, createdTime: Date.now() };
     // Sub-databases are created before the transaction: lmdb-js opens them in their own txn.
     const table = this.#attach(full);
@@ -163,7 +170,7 @@ export class Database {
   async transact<T>(write: (tx: WriteTransaction) => T, options: TransactOptions): Promise<T> {
     this.#assertOpen();
     const committed: CommitEvent[] = [];
-    const result = await this.#env.childTransaction(() => this.#runLogged(write, options, committed)).catch(this.#rollBackDefinitions);
+    const result = await this.#env.childTransaction(() => this.#runLogged(write, options, committed)).catch(commitFailure).catch(this.#rollBackDefinitions);
     await this.#afterCommit(committed);
     return result;
   }
@@ -184,7 +191,7 @@ export class Database {
         for (const item of items) this.#runLogged(item.write, item.options, committed);
         finish?.(this.#metaWriter);
       })
-      .catch(this.#rollBackDefinitions);
+      .catch(commitFailure).catch(this.#rollBackDefinitions);
     await this.#afterCommit(committed);
   }
 
@@ -195,7 +202,7 @@ export class Database {
    */
   async writeUnlogged(write: () => void): Promise<void> {
     this.#assertOpen();
-    await this.#env.childTransaction(write).catch(this.#rollBackDefinitions);
+    await this.#env.childTransaction(write).catch(commitFailure).catch(this.#rollBackDefinitions);
   }
 
   /** Values this database keeps beside its tables (replication positions, sync state). */
@@ -208,7 +215,7 @@ export class Database {
     this.#assertOpen();
     await this.#env.transaction(() => {
       for (const [key, value] of entries) this.#metaWriter.set(key, value);
-    });
+    }).catch(commitFailure);
     await this.#env.flushed;
   }
 
@@ -216,10 +223,12 @@ export class Database {
   async ensureTables(definitions: ReadonlyArray<Omit<TableDefinition, 'database' | 'createdTime'>>): Promise<void> {
     const missing = definitions.filter((d) => !this.#tables.has(d.name));
     if (missing.length === 0) return;
+    const full = tableCapacityError(this.name, this.#tables.size, missing.length);
+    if (full) throw full;
     const attached = missing.map((d) => this.#attach({ ...d, attributes: [...d.attributes], database: this.name, createdTime: Date.now() }));
     await this.#env.transaction(() => {
       for (const table of attached) this.#saveDefinition(table.definition);
-    });
+    }).catch(commitFailure);
     await this.#env.flushed;
   }
 
@@ -273,6 +282,7 @@ export class Database {
     const schema: SchemaChange[] = [];
     const tx: WriteTransaction = {
       version,
+      sequence,
       origin,
       table: (name) => this.requireTable(name),
       logWrite: (w) => void writes.push(w),
@@ -337,28 +347,22 @@ export class Database {
     return (this.#log.getStats() as { entryCount: number }).entryCount;
   }
 
-  /** Remove log entries and tombstones older than `cutoffMs`. Returns how many were removed. */
+  /**
+   * Remove log entries older than `cutoffMs`. Returns how many were removed. Tombstones are not
+   * touched: they outlive the log (storage/tombstones.ts purges them on their own retention).
+   */
   async purgeBefore(cutoffMs: number): Promise<number> {
     let removed = 0;
     for (;;) {
       const keys = [...this.#log.getKeys({ end: cutoffMs, limit: PURGE_BATCH_SIZE })];
-      const stale: Array<{ table: Table; key: PrimaryKey }> = [];
-      for (const table of this.#tables.values()) {
-        for (const { key, value } of table.stores.tombstones.getRange({})) {
-          if (value.v < cutoffMs) stale.push({ table, key: key as PrimaryKey });
-          if (stale.length >= PURGE_BATCH_SIZE) break;
-        }
-      }
-      if (keys.length === 0 && stale.length === 0) return removed;
+      if (keys.length === 0) return removed;
       await this.#env.transaction(() => {
         for (const key of keys) this.#log.remove(key);
-        for (const { table, key } of stale) table.stores.tombstones.remove(key);
         // Peers whose position is older than this missed entries for good: they need a copy.
-        const last = keys[keys.length - 1];
-        if (last !== undefined) this.#metaWriter.set(PURGED_THROUGH_KEY, last);
-      });
-      removed += keys.length + stale.length;
-      if (keys.length < PURGE_BATCH_SIZE && stale.length < PURGE_BATCH_SIZE) return removed;
+        this.#metaWriter.set(PURGED_THROUGH_KEY, keys[keys.length - 1]);
+      }).catch(commitFailure);
+      removed += keys.length;
+      if (keys.length < PURGE_BATCH_SIZE) return removed;
     }
   }
 

@@ -14,6 +14,8 @@ const NAME_PATTERN = /^[A-Za-z0-9_$][A-Za-z0-9_$-]*$/;
 export function nameProblem(name: string): string | null {
   if (name.length === 0) return 'must not be empty';
   if (name.length > MAX_NAME_LENGTH) return `must be at most ${MAX_NAME_LENGTH} characters`;
+  // Names become keys of response objects (describe_all): "__proto__" would set a prototype.
+  if (name === '__proto__') return 'is reserved ("__proto__")';
   if (!NAME_PATTERN.test(name)) {
     return 'may contain only letters, digits, "_", "$" and "-" (not starting with "-")';
   }
@@ -25,10 +27,17 @@ export function assertValidName(kind: 'database' | 'table' | 'attribute', name: 
   if (problem) throw badRequest(`Invalid ${kind} name ${JSON.stringify(name)}: ${problem}`);
 }
 
-/** Attribute names are record keys: any text, but bounded and never empty. */
+/**
+ * Names beginning with "$" are the node's own read-only attributes (`$version`, `$origin` in
+ * get_attributes): a record may not carry one, or reads could not tell them apart.
+ */
+export const RESERVED_ATTRIBUTE_PREFIX = '$';
+
+/** Attribute names are record keys: any text, but bounded, never empty and not reserved. */
 export function attributeNameProblem(name: string): string | null {
   if (name.length === 0) return 'must not be empty';
   if (name.length > MAX_NAME_LENGTH) return `must be at most ${MAX_NAME_LENGTH} characters`;
+  if (name.startsWith(RESERVED_ATTRIBUTE_PREFIX)) return `must not begin with "${RESERVED_ATTRIBUTE_PREFIX}" (reserved for the node's read-only attributes)`;
   return null;
 }
 

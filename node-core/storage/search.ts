@@ -6,7 +6,7 @@
  */
 import { isExactIndexValue, MAX_INDEXED_STRING_LENGTH, type IndexValue } from './indexing.ts';
 import type { Table } from './table.ts';
-import type { DataRecord, PrimaryKey } from './types.ts';
+import type { DataRecord, PrimaryKey, StoredRecord } from './types.ts';
 
 export const COMPARATORS = [
   'equals',
@@ -87,12 +87,21 @@ export function search(table: Table, where: Condition | ConditionGroup, options:
   return { records: out.slice(offset, limit === Infinity ? undefined : offset + limit), visited: counter.visited };
 }
 
-/** Pick only `attributes` from each record (`*` = all). */
-export function project(records: DataRecord[], attributes: readonly string[]): DataRecord[] {
-  if (attributes.includes('*')) return records;
+/** Read-only attributes get_attributes may name: the stored version and origin of a record. */
+export const META_ATTRIBUTES = { $version: 'v', $origin: 'o' } as const;
+
+/**
+ * Pick only `attributes` from each record (`*` = all). `$version`/`$origin` (META_ATTRIBUTES)
+ * come from `stored(record)`, the record's stored form, and are never written.
+ */
+export function project(records: DataRecord[], attributes: readonly string[], stored?: (record: DataRecord) => StoredRecord | undefined): DataRecord[] {
+  const meta = attributes.filter((a): a is keyof typeof META_ATTRIBUTES => Object.hasOwn(META_ATTRIBUTES, a));
+  if (attributes.includes('*') && meta.length === 0) return records;
   return records.map((record) => {
-    const out: DataRecord = {};
-    for (const attribute of attributes) if (attribute in record) out[attribute] = record[attribute];
+    const out: DataRecord = attributes.includes('*') ? { ...record } : {};
+    for (const attribute of attributes) if (Object.hasOwn(record, attribute)) out[attribute] = record[attribute];
+    const row = meta.length && stored ? stored(record) : undefined;
+    for (const attribute of meta) if (row) out[attribute] = row[META_ATTRIBUTES[attribute]];
     return out;
   });
 }

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { badRequest, notFound } from '../errors.ts';
+import { ensurePrivateDatabaseFiles, ensurePrivateDirectory, ensurePrivateRoot } from '../security/file-modes.ts';
 import { Database, type DatabaseContext } from './database.ts';
 import { assertValidName } from './names.ts';
 
@@ -21,12 +22,15 @@ export class Storage {
 
   static open(rootPath: string, context: DatabaseContext): Storage {
     const directory = path.join(rootPath, 'database');
-    fs.mkdirSync(directory, { recursive: true });
+    // Root 0700 and database files 0600 (SPEC 3); laxer modes of an existing root are tightened.
+    ensurePrivateRoot(rootPath);
+    ensurePrivateDirectory(directory);
     const storage = new Storage(directory, context);
     for (const file of fs.readdirSync(directory)) {
       if (!file.endsWith(FILE_SUFFIX)) continue;
       const name = file.slice(0, -FILE_SUFFIX.length);
       storage.#databases.set(name, Database.open(name, path.join(directory, file), context));
+      ensurePrivateDatabaseFiles(path.join(directory, file));
     }
     return storage;
   }
@@ -54,6 +58,7 @@ export class Storage {
     assertValidName('database', name);
     if (this.#databases.has(name)) throw badRequest(`database '${name}' already exists`);
     const database = Database.open(name, path.join(this.directory, name + FILE_SUFFIX), this.context);
+    ensurePrivateDatabaseFiles(database.path);
     this.#databases.set(name, database);
     for (const listener of this.#createdListeners) listener(database);
     return database;

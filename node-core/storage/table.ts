@@ -153,11 +153,14 @@ export class Table {
     this.stores.stubs.put(key, { v: version, o: origin, h: holders });
   }
 
-  /** Delete `key`, leaving a tombstone at `version`. Returns false when there was no record. */
-  deleteRecord(key: PrimaryKey, version: number, origin: string): boolean {
+  /**
+   * Delete `key`, leaving a tombstone at `version` stored at `stamp` (see Tombstone.s). Returns
+   * false when there was no record.
+   */
+  deleteRecord(key: PrimaryKey, version: number, origin: string, stamp: number): boolean {
     const previous = this.stores.records.get(key);
     this.#mayHaveTombstones = true;
-    this.stores.tombstones.put(key, { v: version, o: origin });
+    this.stores.tombstones.put(key, { v: version, o: origin, s: stamp });
     if (this.#mayHaveStubs && this.stores.stubs.get(key) !== undefined) this.stores.stubs.remove(key);
     if (!previous) return false;
     this.#reindex(key, previous.r, undefined);

@@ -30,10 +30,20 @@ export interface Stub {
   h: string[];
 }
 
-/** A deleted key, kept as long as the log so an older put cannot resurrect it. */
+/**
+ * A deleted key, kept for `replication.tombstoneRetention` (far longer than the log) so an older
+ * put cannot resurrect it, not even through a snapshot merge (SPEC 4.6).
+ */
 export interface Tombstone {
   v: number;
   o: string;
+  /**
+   * When it was stored here, on this node's clock: the log sequence of the transaction that
+   * wrote it, or the clock's reading for one merged from a copy. Retention and the tombstone
+   * horizon go by this, since a peer's position is a sequence of this node's log. Absent in
+   * tombstones written before it existed (their version stands in).
+   */
+  s?: number;
 }
 
 export interface TableDefinition {

@@ -93,7 +93,7 @@ export function deleteRecords(tx: WriteTransaction, table: Table, keys: readonly
       outcome.skipped.push(key);
       continue;
     }
-    table.deleteRecord(key, tx.version, tx.origin);
+    table.deleteRecord(key, tx.version, tx.origin, tx.sequence);
     tx.logWrite({ t: table.name, k: key, d: true });
     outcome.deleted.push(key);
   }

@@ -1,6 +1,9 @@
 /**
  * Operation and refresh tokens (`create_authentication_tokens`, `refresh_operation_token`):
  * HMAC-SHA256 signed JWTs. The signing secret lives in `<root>/keys/token-secret` (mode 0600).
+ * Each token carries its user's secret generation (`gen`): a password change or a drop gives the
+ * user a new one, so tokens issued before stop verifying (SPEC 3 "tokens die with a password
+ * change"), and a user added again under a dropped name never inherits the old user's tokens.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -13,7 +16,12 @@ interface TokenClaims {
   kind: TokenKind;
   iat: number;
   exp: number;
+  /** the user's token generation when issued ('' for users that have none yet) */
+  gen: string;
 }
+
+/** The current token generation of a user, undefined when there is no such user. */
+export type GenerationOf = (username: string) => string | undefined;
 
 const HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
 /** Tokens signed with the process key say so, so verification picks the right key. */
@@ -35,25 +43,31 @@ export class TokenIssuer {
   private constructor(
     private readonly secret: Buffer,
     private readonly lifetimeMs: Record<TokenKind, number>,
+    private readonly generationOf: GenerationOf,
   ) {}
 
-  static load(rootPath: string, lifetimeMs: Record<TokenKind, number>): TokenIssuer {
+  /** `generationOf` defaults to "every user has generation ''" (tools and tests without users). */
+  static load(rootPath: string, lifetimeMs: Record<TokenKind, number>, generationOf: GenerationOf = () => ''): TokenIssuer {
     const file = path.join(rootPath, 'keys', 'token-secret');
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     if (!fs.existsSync(file)) fs.writeFileSync(file, crypto.randomBytes(32).toString('base64'), { mode: 0o600 });
-    return new TokenIssuer(Buffer.from(fs.readFileSync(file, 'utf8'), 'base64'), lifetimeMs);
+    return new TokenIssuer(Buffer.from(fs.readFileSync(file, 'utf8'), 'base64'), lifetimeMs, generationOf);
   }
 
   issue(username: string, kind: TokenKind, options: IssueOptions = {}): string {
     const now = Date.now();
     const lifetime = Math.min(this.lifetimeMs[kind], options.lifetimeMs ?? Infinity);
-    const claims: TokenClaims = { sub: username, kind, iat: Math.floor(now / 1000), exp: Math.floor((now + lifetime) / 1000) };
+    const gen = this.generationOf(username) ?? '';
+    const claims: TokenClaims = { sub: username, kind, iat: Math.floor(now / 1000), exp: Math.floor((now + lifetime) / 1000), gen };
     const header = options.ephemeral ? EPHEMERAL_HEADER : HEADER;
     const body = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
     return `${body}.${this.#sign(body, options.ephemeral ? this.#processSecret : this.secret)}`;
   }
 
-  /** The username a valid, unexpired token of `kind` was issued to, else undefined. */
+  /**
+   * The username a valid, unexpired token of `kind` was issued to, while that user's token
+   * generation is still the one in the token; else undefined.
+   */
   verify(token: string, kind: TokenKind): string | undefined {
     const parts = token.split('.');
     if (parts.length !== 3) return undefined;
@@ -69,6 +83,8 @@ export class TokenIssuer {
     }
     if (claims.kind !== kind || typeof claims.sub !== 'string' || typeof claims.exp !== 'number') return undefined;
     if (claims.exp * 1000 <= Date.now()) return undefined;
+    const current = this.generationOf(claims.sub);
+    if (current === undefined || (claims.gen ?? '') !== current) return undefined;
     return claims.sub;
   }
 

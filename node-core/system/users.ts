@@ -2,6 +2,8 @@
  * Users in `system.hdb_user`: adding, altering, dropping, and checking credentials. Passwords
  * are stored only as scrypt hashes; verified credentials are cached (by a hash of them) so Basic
  * auth does not cost a scrypt per request; a cached check holds only while the stored hash is unchanged.
+ * Each user also has a random token generation (`token_generation`, never returned): set when the
+ * user is added, replaced when the password changes, so tokens issued before stop working.
  */
 import crypto from 'node:crypto';
 import { badRequest, notFound } from '../errors.ts';
@@ -28,9 +30,19 @@ export function describeRole(role: RoleName): { id: string; role: string; permis
   };
 }
 
-/** A user as operations return it: never with its password hash. */
+/** The hdb_user field holding the user's token generation (see tokens.ts). */
+export const TOKEN_GENERATION_FIELD = 'token_generation';
+
+/** Fields of an hdb_user row that never leave the node (responses, searches, sorts). */
+export const USER_SECRET_FIELDS: readonly string[] = ['password', TOKEN_GENERATION_FIELD];
+
+function newGeneration(): string {
+  return crypto.randomBytes(16).toString('base64url');
+}
+
+/** A user as operations return it: never with its password hash or token generation. */
 export function publicUser(record: DataRecord): Record<string, unknown> {
-  const { password: _password, ...rest } = record;
+  const { password: _password, [TOKEN_GENERATION_FIELD]: _generation, ...rest } = record;
   return { ...rest, role: describeRole(rest.role as RoleName) };
 }
 
@@ -46,6 +58,14 @@ export class UserStore {
   get(username: string): User | undefined {
     const record = this.system.requireTable(TABLE).get(username);
     return record ? toUser(record) : undefined;
+  }
+
+  /** The user's current token generation ('' when it has none yet), undefined for no such user. */
+  generation(username: string): string | undefined {
+    const record = this.system.requireTable(TABLE).get(username);
+    if (!record) return undefined;
+    const generation = record[TOKEN_GENERATION_FIELD];
+    return typeof generation === 'string' ? generation : '';
   }
 
   records(): DataRecord[] {
@@ -76,7 +96,7 @@ export class UserStore {
   async add(input: { username: string; password: string; role: RoleName; active: boolean }, actor: string | null): Promise<void> {
     const password = await hashPassword(input.password);
     const table = this.system.requireTable(TABLE);
-    const record: DataRecord = { username: input.username, password, role: input.role, active: input.active };
+    const record: DataRecord = { username: input.username, password, role: input.role, active: input.active, [TOKEN_GENERATION_FIELD]: newGeneration() };
     const outcome = await this.system.transact((tx) => writeRecords(tx, table, [record], [input.username], 'insert'), { user: actor });
     if (outcome.skipped.length > 0) throw badRequest(`User '${input.username}' already exists`);
   }
@@ -86,7 +106,10 @@ export class UserStore {
     actor: string | null,
   ): Promise<void> {
     const changes: DataRecord = { username: input.username };
-    if (input.password !== undefined) changes.password = await hashPassword(input.password);
+    if (input.password !== undefined) {
+      changes.password = await hashPassword(input.password);
+      changes[TOKEN_GENERATION_FIELD] = newGeneration();
+    }
     if (input.role !== undefined) changes.role = input.role;
     if (input.active !== undefined) changes.active = input.active;
     const table = this.system.requireTable(TABLE);

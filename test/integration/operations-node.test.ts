@@ -39,10 +39,11 @@ describe('system_information', () => {
     assert.ok(info.database_metrics.system.tables.hdb_user.record_count >= 2);
   });
 
-  test('attributes selects sections; any authenticated user may ask', async () => {
-    const response = await node.op({ operation: 'system_information', attributes: ['system', 'memory'] }, user);
+  test('attributes selects sections; only a super_user may ask (issue 10 item 7)', async () => {
+    const response = await node.op({ operation: 'system_information', attributes: ['system', 'memory'] });
     assert.equal(response.status, 200);
     assert.deepEqual(Object.keys(response.body).sort(), ['memory', 'system']);
+    assertError(await node.op({ operation: 'system_information', attributes: ['system', 'memory'] }, user), 403, 'super_user');
   });
 
   test('each section HarperDB names can be asked for on its own', async () => {

@@ -119,6 +119,17 @@ describe('search_by_value', () => {
     assert.deepEqual(idsOf(await byValue('tags', 'yo*')), [2]);
   });
 
+  test('sort with limit and offset pages the whole table (HarperDB\'s way of listing all records)', async () => {
+    const page = await byValue('id', '*', { sort: { attribute: 'name' }, limit: 3, offset: 1, get_attributes: ['name'] });
+    assert.deepEqual(page, [{ name: 'Billy' }, { name: 'Gemma' }, { name: 'Harper' }]);
+    const byAge = await byValue('breed', 'Lab*', { sort: { attribute: 'age' } });
+    assert.deepEqual(pluck(byAge), [7, 6], 'not the primary-key order');
+  });
+
+  test('a sort on an unknown shape is refused, not ignored', async () => {
+    assertError(await node.op({ operation: 'search_by_value', database: DB, table: TABLE, attribute: 'id', value: '*', sort: 'name' }), 400, /sort/);
+  });
+
   test('search_attribute and search_value are aliases; get_attributes projects', async () => {
     const records = await node.ok({ operation: 'search_by_value', schema: DB, table: TABLE, search_attribute: 'owner', search_value: 'Zach', get_attributes: ['id', 'name'] });
     assert.deepEqual(sortedBy(records), [{ id: 3, name: 'Alby' }, { id: 4, name: 'Billy' }]);

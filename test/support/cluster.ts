@@ -45,13 +45,20 @@ export class Cluster {
   /** `count` nodes; with `mesh`, each has routes to all the others. */
   static async start(count: number, options: { mesh?: boolean; secure?: boolean; perNode?: (index: number, hosts: string[]) => ClusterNodeOptions } = {}): Promise<Cluster> {
     const hosts = Array.from({ length: count }, () => freshLoopbackAddress());
-    const nodes = await Promise.all(
+    const started = await Promise.allSettled(
       hosts.map((host, i) => {
         const extra = options.perNode?.(i, hosts) ?? {};
         const routes = options.mesh ? hosts.filter((h) => h !== host) : extra.routes;
         return startClusterNode({ ...(options.secure ? { secure: true } : {}), ...extra, host, ...(routes ? { routes } : {}) });
       }),
     );
+    const nodes = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    const failure = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failure) {
+      // A node that failed to start must not leave the others running: the test process would never exit.
+      await Promise.all(nodes.map((node) => node.cleanup()));
+      throw failure.reason;
+    }
     return new Cluster(nodes);
   }
 

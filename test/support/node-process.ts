@@ -4,6 +4,7 @@
  * bounds, never on luck; stop / kill -9 / restart; an ops client per node.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,17 +12,26 @@ import { fileURLToPath } from 'node:url';
 
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = path.join(PROJECT_ROOT, 'node-core', 'cli.ts');
-const READY_TIMEOUT_MS = 30_000;
+/** Generous: on a shared two-core machine a node with certificates can take long to start. */
+const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
 
 export const ADMIN = { username: 'admin', password: 'test-password' } as const;
 
-/** A loopback address of its own for each node a test process starts (127.0.N.M). */
-let nextHost = 0;
+/** How many loopback addresses freshLoopbackAddress() draws from (127.10.0.1 – 127.209.255.254). */
+const LOOPBACK_POOL_SIZE = 200 * 256 * 254;
+/**
+ * Each test process starts at a random point of the pool and counts up, so two processes running
+ * at once (parallel test files, or two checkouts on one machine) do not pick the same address;
+ * a PID-based start collided whenever two PIDs were equal modulo the spread.
+ */
+let nextHost = randomInt(LOOPBACK_POOL_SIZE);
+/** A loopback address of its own for each node a test process starts (127.N.M.K). */
 export function freshLoopbackAddress(): string {
-  // Spread over the PID so parallel test files do not collide.
-  const index = (process.pid % 200) * 256 + nextHost++;
-  return `127.${10 + Math.floor(index / 65536) % 200}.${Math.floor(index / 256) % 256}.${(index % 254) + 1}`;
+  const index = nextHost++ % LOOPBACK_POOL_SIZE;
+  const host = index % 254;
+  const rest = Math.floor(index / 254);
+  return `127.${10 + Math.floor(rest / 256)}.${rest % 256}.${host + 1}`;
 }
 
 export interface NodeProcessOptions {
@@ -71,6 +81,23 @@ export class NodeProcess {
 
   get running(): boolean {
     return this.#child !== null;
+  }
+
+  /** The running process's id (undefined when stopped). */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /** Resident set size in bytes from /proc/<pid>/status (undefined when stopped or unreadable). */
+  rssBytes(): number | undefined {
+    const pid = this.pid;
+    if (pid === undefined) return undefined;
+    try {
+      const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+      return match ? Number(match[1]) * 1024 : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   async startProcess(): Promise<void> {

@@ -12,7 +12,7 @@ import { JOIN_START_TIME_KEY, START_TIME_KEY, type ReplicationManager } from '..
 import { subscriptionFields, subscriptionsBySetter, type Subscription } from '../../replication/membership.ts';
 import { DEFAULT_NETWORK_TIMEOUT_MS, MAX_NETWORK_TIMEOUT_MS, MIN_NETWORK_TIMEOUT_MS } from '../../replication/network.ts';
 import { clusterStatus } from '../../replication/status.ts';
-import { tableDigest } from '../../replication/verify.ts';
+import { verifyCluster } from '../../replication/verify.ts';
 import type { NodeServices } from '../../services.ts';
 import type { Database } from '../../storage/database.ts';
 import { SYSTEM_DATABASE } from '../../system/tables.ts';
@@ -334,50 +334,8 @@ export const clusterOperations = [
       table: z.string().min(1).max(128).optional(),
       repair: z.boolean().default(false),
     }),
-    handler: async (request, context) => {
-      const manager = replication(context);
-      if (request.database) context.node.storage.requireDatabase(request.database);
-      const databases = manager
-        .replicatedDatabases()
-        .filter((db) => (request.database ? db.name === request.database : db.name !== 'system'));
-      const tables: Array<Record<string, unknown>> = [];
-      let agree = true;
-      for (const database of databases) {
-        const local = database.tables().filter((t) => t.definition.replicate && (!request.table || t.name === request.table));
-        if (request.table && local.length === 0) database.requireTable(request.table);
-        const links = manager.links().filter((l) => l.database === database && l.state === 'open');
-        const answers = await Promise.all(
-          links.map((link) =>
-            link.verify(local.map((t) => t.name)).then(
-              (results) => ({ node: link.peer, results, error: null as string | null }),
-              (error: Error) => ({ node: link.peer, results: [], error: error.message }),
-            ),
-          ),
-        );
-        for (const table of local) {
-          const own = tableDigest(table);
-          const nodes = [
-            { node: context.node.nodeName, record_count: own.record_count, digest: own.digest },
-            ...answers.map((a) => {
-              const result = a.results.find((r) => r.table === table.name);
-              return result ? { node: a.node, record_count: result.record_count, digest: result.digest } : { node: a.node, error: a.error ?? 'table missing on this node' };
-            }),
-          ];
-          const tableAgrees = nodes.every((n) => 'digest' in n && n.digest === own.digest);
-          agree &&= tableAgrees;
-          tables.push({ database: database.name, table: table.name, agree: tableAgrees, nodes });
-        }
-        if (request.repair && tables.some((t) => t.database === database.name && !t.agree)) {
-          for (const link of links) link.repair();
-        }
-      }
-      return {
-        message: agree ? 'All linked nodes agree' : request.repair ? 'Differences found; repair started' : 'Differences found',
-        agree,
-        repair: request.repair && !agree ? 'started' : 'not needed',
-        tables,
-      };
-    },
+    // Repair (replication/verify.ts) is logged and relayed, tombstones included, and reported per table.
+    handler: (request, context) => verifyCluster(replication(context), context.node, request),
   }),
   ...['add_node_back', 'remove_node_back'].map((name) =>
     defineOperation({

@@ -22,7 +22,8 @@ function diskInfo(rootPath: string): Record<string, unknown> {
 export const nodeOperations = [
   defineOperation({
     name: 'system_information',
-    permission: 'any',
+    // Host name, kernel, addresses, PIDs and the root path: super_user only (issue 10 item 7).
+    permission: 'super_user',
     schema: z.object({ attributes: z.array(z.enum(INFO_ATTRIBUTES)).optional() }),
     handler: (request, { node }) => {
       const memory = process.memoryUsage();

@@ -17,6 +17,12 @@ function refuseSystemSchema(database: string): void {
   if (database === 'system') throw forbidden("The system database's tables and attributes cannot be created or changed by schema operations");
 }
 
+/** describe_* of the system database (users, nodes, certificates) is for super_users only. */
+function describable(database: string, context: OperationContext): string {
+  if (database === 'system' && context.user?.role !== 'super_user') throw forbidden('Describing the system database requires the super_user role');
+  return database;
+}
+
 export function describeTable(table: Table, database: Database): Record<string, unknown> {
   const { definition } = table;
   const attributes = [...new Set([definition.primaryKey, ...definition.attributes, CREATED_TIME, UPDATED_TIME])];
@@ -143,14 +149,15 @@ export const schemaOperations = [
     aliases: ['describe_schema'],
     permission: 'any',
     schema: z.object({ database: databaseField }),
-    handler: (request, { node }) => describeDatabase(node.storage.requireDatabase(request.database)),
+    handler: (request, context) => describeDatabase(context.node.storage.requireDatabase(describable(request.database, context))),
   }),
   defineOperation({
     name: 'describe_table',
     permission: 'any',
     schema: z.object({ database: databaseField, table: tableName }),
-    handler: async (request, { node }) => {
-      const database = node.storage.requireDatabase(request.database);
+    handler: async (request, context) => {
+      const { node } = context;
+      const database = node.storage.requireDatabase(describable(request.database, context));
       const table = database.requireTable(request.table);
       return { ...describeTable(table, database), ...(await recordDistribution(node.replication, node.config, node.nodeName, table)) };
     },

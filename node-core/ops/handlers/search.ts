@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { SYSTEM_DATABASE } from '../../system/tables.ts';
+import { USER_SECRET_FIELDS } from '../../system/users.ts';
 import { forbidden } from '../../errors.ts';
 import type { Table } from '../../storage/table.ts';
 import { COMPARATORS, conditionForValue, project, search, sortComparer, type Condition, type ConditionGroup, type SearchOptions, type SortSpec } from '../../storage/search.ts';
@@ -21,13 +22,16 @@ function tableOf(context: OperationContext, database: string, table: string): Ta
   return context.node.storage.requireDatabase(database).requireTable(table);
 }
 
+/** The stored form of a record read from `table` (for the read-only `$version`/`$origin`). */
+const storedOf = (table: Table) => (record: DataRecord) => table.getStored(record[table.primaryKey] as PrimaryKey);
+
 function isUserTable(table: Table): boolean {
   return table.definition.database === 'system' && table.name === 'hdb_user';
 }
 
 function withoutSecrets(table: Table, records: DataRecord[]): DataRecord[] {
   if (!isUserTable(table)) return records;
-  return records.map(({ password: _password, ...rest }) => rest);
+  return records.map((record) => Object.fromEntries(Object.entries(record).filter(([field]) => !USER_SECRET_FIELDS.includes(field))));
 }
 
 /**
@@ -42,16 +46,16 @@ const requestedAttributes = getAttributes.unwrap().optional();
  */
 function shaped(table: Table, records: DataRecord[], attributes: readonly string[] | undefined): DataRecord[] {
   if (!attributes) return withoutSecrets(table, records);
-  if (!attributes.includes('*')) return withoutSecrets(table, project(records, attributes));
+  if (!attributes.includes('*')) return withoutSecrets(table, project(records, attributes, storedOf(table)));
   const all = [...new Set([table.primaryKey, ...table.definition.attributes])];
-  return withoutSecrets(table, records.map((record) => ({ ...Object.fromEntries(all.map((a) => [a, null])), ...record })));
+  const filled = records.map((record) => ({ ...Object.fromEntries(all.map((a) => [a, null])), ...record }));
+  return withoutSecrets(table, project(filled, attributes, storedOf(table)));
 }
 
-/** Searching or sorting hdb_user by `password` would be an oracle for the hashes: refused. */
+/** Searching or sorting hdb_user by a secret field (the password hash) would be an oracle for it: refused. */
 function refuseSecretAttributes(table: Table, attributes: string[]): void {
-  if (isUserTable(table) && attributes.includes('password')) {
-    throw forbidden("system.hdb_user cannot be searched or sorted by 'password'");
-  }
+  const secret = isUserTable(table) ? attributes.find((attribute) => USER_SECRET_FIELDS.includes(attribute)) : undefined;
+  if (secret) throw forbidden(`system.hdb_user cannot be searched or sorted by '${secret}'`);
 }
 
 function conditionAttributes(node: Condition | ConditionGroup): string[] {
@@ -149,10 +153,11 @@ export const searchOperations = [
       get_attributes: requestedAttributes,
       limit: limitField,
       offset: offsetField,
+      sort: sortSchema.optional(),
     }),
     handler: async (request, context) => {
       const table = tableOf(context, request.database, request.table);
-      refuseSecretAttributes(table, [request.attribute]);
+      refuseSecretAttributes(table, [request.attribute, ...sortAttributes(request.sort)]);
       const records = await searchEverywhere(context, table, conditionForValue(request.attribute, request.value), request);
       return shaped(table, records, request.get_attributes);
     },

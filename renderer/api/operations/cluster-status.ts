@@ -3,7 +3,7 @@ import { queryOptions } from '@tanstack/react-query';
 import type { OpsClient } from '../ops-client.ts';
 import { opsKey } from './keys.ts';
 
-export type ReceivedStatus = 'Receiving' | 'Waiting' | 'Copying';
+export type ReceivedStatus = 'Receiving' | 'Waiting' | 'Copying' | 'Halted';
 
 export interface CopyProgress {
   copied: number;
@@ -33,6 +33,9 @@ export interface DatabaseSocket {
   /** ours: bytes this node has sent and received on the socket */
   bytes_sent?: number;
   bytes_received?: number;
+  /** ours, with lastReceivedStatus "Halted": why replication of the database stopped, and since when */
+  halt_reason?: string;
+  halted_since?: string;
 }
 
 export interface ClusterConnection {
