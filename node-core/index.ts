@@ -150,7 +150,7 @@ async function ensureFirstAdmin(
   const username = options.adminUsername ?? flag('admin-username') ?? env.HDB_ADMIN_USERNAME ?? 'admin';
   const given = options.adminPassword ?? flag('admin-password') ?? env.HDB_ADMIN_PASSWORD;
   const password = given ?? generatePassword();
-  await users.add({ username, password, role: 'super_user', active: true }, null);
+  await users.addFirstAdmin({ username, password, role: 'super_user', active: true });
   return given === undefined ? password : undefined;
 }
 

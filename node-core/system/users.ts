@@ -2,8 +2,9 @@
  * Users in `system.hdb_user`: adding, altering, dropping, and checking credentials. Passwords
  * are stored only as scrypt hashes; verified credentials are cached (by a hash of them) so Basic
  * auth does not cost a scrypt per request; a cached check holds only while the stored hash is unchanged.
- * Each user also has a random token generation (`token_generation`, never returned): set when the
- * user is added, replaced when the password changes, so tokens issued before stop working.
+ * Each user also has a token generation (`token_generation`, never returned): random when the
+ * user is added, replaced when the password changes, so tokens issued before stop working (the
+ * first admin starts with the initial one: see addFirstAdmin).
  */
 import crypto from 'node:crypto';
 import { badRequest, notFound } from '../errors.ts';
@@ -36,6 +37,16 @@ export const TOKEN_GENERATION_FIELD = 'token_generation';
 /** Fields of an hdb_user row that never leave the node (responses, searches, sorts). */
 export const USER_SECRET_FIELDS: readonly string[] = ['password', TOKEN_GENERATION_FIELD];
 
+/** The token generation of users that have not had one chosen (the first admin, older rows). */
+const INITIAL_GENERATION = '';
+
+interface NewUser {
+  username: string;
+  password: string;
+  role: RoleName;
+  active: boolean;
+}
+
 function newGeneration(): string {
   return crypto.randomBytes(16).toString('base64url');
 }
@@ -65,7 +76,7 @@ export class UserStore {
     const record = this.system.requireTable(TABLE).get(username);
     if (!record) return undefined;
     const generation = record[TOKEN_GENERATION_FIELD];
-    return typeof generation === 'string' ? generation : '';
+    return typeof generation === 'string' ? generation : INITIAL_GENERATION;
   }
 
   records(): DataRecord[] {
@@ -93,10 +104,25 @@ export class UserStore {
     return user.active ? user : undefined;
   }
 
-  async add(input: { username: string; password: string; role: RoleName; active: boolean }, actor: string | null): Promise<void> {
+  async add(input: NewUser, actor: string | null): Promise<void> {
+    await this.#insert(input, newGeneration(), actor);
+  }
+
+  /**
+   * The admin a node makes on its first start. It has the initial token generation ('') rather
+   * than a random one: every node makes its own first admin, and when nodes join, hdb_user
+   * replicates and one node's row wins on all of them; a random generation there would end every
+   * session on the other nodes although nobody changed a password. A password change or a drop
+   * and re-add gives it a random generation, as for any user.
+   */
+  async addFirstAdmin(input: NewUser): Promise<void> {
+    await this.#insert(input, INITIAL_GENERATION, null);
+  }
+
+  async #insert(input: NewUser, generation: string, actor: string | null): Promise<void> {
     const password = await hashPassword(input.password);
     const table = this.system.requireTable(TABLE);
-    const record: DataRecord = { username: input.username, password, role: input.role, active: input.active, [TOKEN_GENERATION_FIELD]: newGeneration() };
+    const record: DataRecord = { username: input.username, password, role: input.role, active: input.active, [TOKEN_GENERATION_FIELD]: generation };
     const outcome = await this.system.transact((tx) => writeRecords(tx, table, [record], [input.username], 'insert'), { user: actor });
     if (outcome.skipped.length > 0) throw badRequest(`User '${input.username}' already exists`);
   }
