@@ -50,6 +50,7 @@ export interface WriteTransaction {
 export interface DatabaseSnapshot {
   /** last log sequence included in the snapshot */
   sequence: number;
+  /** records and tombstones of `table` in the snapshot: the items a copy of it carries */
   count(table: Table): number;
   records(table: Table): Generator<{ key: PrimaryKey; stored: StoredRecord }>;
   tombstones(table: Table): Generator<{ key: PrimaryKey; tombstone: Tombstone }>;
@@ -246,6 +247,7 @@ export class Database {
       count: (table) => {
         let n = 0;
         for (const _ of table.stores.records.getKeys({ transaction })) n++;
+        for (const _ of table.stores.tombstones.getKeys({ transaction })) n++;
         return n;
       },
       *records(table) {
