@@ -1,5 +1,6 @@
 // Renderer entry: one QueryClient (no retries of 4xx answers, no refetch on focus: the status
 // view refreshes on its own schedule), the connections context, and the app shell.
+import './lib/zod-jitless.ts';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';

@@ -102,6 +102,8 @@ export async function sendCopy(link: CopySender, kind: CopyKind): Promise<number
 /** The receiving end of copies on one link. */
 export class CopyReceiver {
   #progress: CopyProgress | null = null;
+  /** items in frames being applied, not yet counted as copied */
+  #inFlightItems = 0;
   /** copy frames being applied (committed in order by lmdb-js) */
   readonly #applies: Array<Promise<void>> = [];
 
@@ -120,6 +122,7 @@ export class CopyReceiver {
     const { database, peer, logger } = this.link;
     await database.ensureTables((message.tables ?? []).filter((t) => t.replicate));
     this.#progress = { copied: 0, total: message.total, done: false };
+    this.#inFlightItems = 0;
     logger.info('Receiving database copy', { peer, database: database.name, total: message.total });
   }
 
@@ -127,7 +130,14 @@ export class CopyReceiver {
     const progress = this.#progress;
     if (!progress || progress.done) throw new ProtocolError('copy frame outside a copy');
     // Decode the next frame while this one commits: a few applies in flight, in order.
+    // copied counts what is applied, total what copy-start announced (records and tombstones of
+    // one read transaction): more items than announced is a confused or hostile peer.
+    if (progress.copied + this.#inFlightItems + message.records.length > progress.total) {
+      throw new ProtocolError(`copy carries more than the ${progress.total} records and tombstones its copy-start announced`);
+    }
+    this.#inFlightItems += message.records.length;
     const applying = applyCopiedRecords(this.link.database, this.link.clock, message.table, message.records).then(() => {
+      this.#inFlightItems -= message.records.length;
       progress.copied += message.records.length;
     });
     applying.catch((error: unknown) => this.fail(error));

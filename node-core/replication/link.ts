@@ -127,7 +127,6 @@ export class Link {
     this.#requests = new PeerRequests(port, (message) => this.#send(message));
     socket.binaryType = 'nodebuffer';
     socket.on('message', (data: Buffer) => this.#guard(() => this.#receive(data)));
-    socket.on('pong', () => this.#liveness.pong());
     socket.on('close', (code, reason) => this.#guard(() => this.#closed(code, reason.toString())));
     socket.on('error', (error) => {
       this.closeReason ||= error.message;

@@ -142,13 +142,30 @@ export type MessageChecks = ReadonlyMap<string, (message: Record<string, unknown
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
 
+/**
+ * An encoding at least this large gets a buffer of its own. msgpackr packs into one shared buffer
+ * (grown to ~1.5-2x the largest value packed) and returns views of it, so after one large value
+ * that buffer would stay alive for good, pinned by every small value packed after it. The large
+ * value keeps it (with its slack) only as long as the value lives: frames are built and dropped.
+ */
+export const DETACH_ENCODED_BYTES = 1024 * 1024;
+/** The shared buffer msgpackr starts again with after a large value (its own initial size). */
+const FRESH_ENCODE_BUFFER_BYTES = 8192;
+
+function pack(value: unknown): Buffer {
+  const packed = packr.pack(value);
+  if (packed.length < DETACH_ENCODED_BYTES) return packed;
+  packr.useBuffer(Buffer.allocUnsafeSlow(FRESH_ENCODE_BUFFER_BYTES));
+  return packed;
+}
+
 export function encode(message: Message): Buffer {
-  return packr.pack(message);
+  return pack(message);
 }
 
 /** One value encoded as it would be inside a message (frames.ts assembles frames from these). */
 export function encodeValue(value: unknown): Buffer {
-  return packr.pack(value);
+  return pack(value);
 }
 
 export class ProtocolError extends Error {

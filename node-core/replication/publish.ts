@@ -47,6 +47,12 @@ export class Publisher {
   #sentIsPosition = false;
   lastAckAt = 0;
   lastSentVersion = 0;
+  /**
+   * Entries encoded per encoder call: ENCODE_CHUNK_ENTRIES, or 1 after a chunk overflowed the
+   * frame (large entries: a chunk of them is one huge encoding thrown away), until a frame holds
+   * ENCODE_CHUNK_ENTRIES entries again.
+   */
+  #chunkEntries = ENCODE_CHUNK_ENTRIES;
 
   constructor(private readonly link: PublishPort) {}
 
@@ -187,8 +193,8 @@ export class Publisher {
   /**
    * Read the log after what was sent, filter for the peer, send one frame: 'sent' (or only a
    * position moved), 'nothing' new, or 'oversized' when the next entry fits no frame alone.
-   * Entries are encoded ENCODE_CHUNK_ENTRIES at a time; a chunk that would cross the frame's
-   * budget is encoded again entry by entry to find where the frame ends.
+   * Entries are encoded #chunkEntries at a time; a chunk that would cross the frame's budget is
+   * encoded again entry by entry to find where the frame ends.
    */
   #sendNextFrame(): 'sent' | 'nothing' | 'oversized' {
     const frame = new FrameAssembler();
@@ -206,6 +212,7 @@ export class Publisher {
           frame.add(encoded, chunk.length);
           lastVersion = chunk[chunk.length - 1]!.item[1].v;
         } else {
+          this.#chunkEntries = 1;
           for (const { sequence, item, before } of chunk) {
             const one = encodeValue(item);
             if (!frame.fits(one.length)) {
@@ -228,7 +235,7 @@ export class Publisher {
       const filtered = this.#filter(entry);
       if (filtered) chunk.push({ sequence, item: [sequence, filtered], before: examined });
       examined = sequence;
-      if (chunk.length >= ENCODE_CHUNK_ENTRIES) {
+      if (chunk.length >= this.#chunkEntries) {
         const ended = addChunk();
         if (ended) return ended;
       }
@@ -240,6 +247,7 @@ export class Publisher {
   }
 
   #finishFrame(frame: FrameAssembler, through: number, lastVersion: number): 'sent' {
+    if (frame.count >= ENCODE_CHUNK_ENTRIES) this.#chunkEntries = ENCODE_CHUNK_ENTRIES;
     this.#advanceSent(through);
     this.#sentIsPosition = true;
     this.lastSentVersion = lastVersion;

@@ -36,3 +36,13 @@ export function incomingWins(table: Table, key: PrimaryKey, stamp: { v: number; 
   if (wins(stamp, current)) return true;
   return full && current?.stub === true && current.v === stamp.v && current.o === stamp.o;
 }
+
+/** What this node has of `key` as a copied record: the record (with its holders), a stub, or a tombstone; null for nothing. */
+export function copiedEntry(table: Table, key: PrimaryKey): CopiedRecord | null {
+  const stored = table.getStored(key);
+  if (stored) return stored.h ? [key, stored.v, stored.o, stored.r, stored.h] : [key, stored.v, stored.o, stored.r];
+  const stub = table.getStub(key);
+  if (stub) return [key, stub.v, stub.o, null, stub.h];
+  const tombstone = table.getTombstone(key);
+  return tombstone ? [key, tombstone.v, tombstone.o, null] : null;
+}

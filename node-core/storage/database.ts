@@ -50,6 +50,7 @@ export interface WriteTransaction {
 export interface DatabaseSnapshot {
   /** last log sequence included in the snapshot */
   sequence: number;
+  /** records, tombstones and stubs of `table` in the snapshot: the items a copy of it carries */
   count(table: Table): number;
   records(table: Table): Generator<{ key: PrimaryKey; stored: StoredRecord }>;
   tombstones(table: Table): Generator<{ key: PrimaryKey; tombstone: Tombstone }>;
@@ -246,6 +247,9 @@ export class Database {
       count: (table) => {
         let n = 0;
         for (const _ of table.stores.records.getKeys({ transaction })) n++;
+        for (const _ of table.stores.tombstones.getKeys({ transaction })) n++;
+        // Sharded tables: stubs go in the copy too (SPEC 4.10).
+        for (const _ of table.stores.stubs.getKeys({ transaction })) n++;
         return n;
       },
       *records(table) {

@@ -151,7 +151,7 @@ before(async () => {
   // (as text: tsx would wrap a function in a helper the page does not have).
   await page.addInitScript(`
     window.cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (event) => window.cspViolations.push(event.violatedDirective + ' ' + event.blockedURI + ' ' + event.sample));
+    document.addEventListener('securitypolicyviolation', (event) => window.cspViolations.push(event.violatedDirective + ' ' + event.blockedURI + ' ' + event.sample + ' @' + event.sourceFile + ':' + event.lineNumber));
     const addPolicy = () => {
       const meta = document.createElement('meta');
       meta.httpEquiv = 'Content-Security-Policy';

@@ -1,6 +1,7 @@
 /**
- * Membership under a `replication.databases` list (which sharding needs): the system database
- * still replicates, so gossip still joins the cluster from one add_node per node, and every
+ * Membership under a `replication.databases` list that names `system` (a list with sharding
+ * settings implies it): the system database replicates, so gossip joins the cluster from one
+ * add_node per node, and every
  * node's `hdb_nodes` row carries its configured `shard` on every node, even though add_node on
  * the joining side writes the peer's row without it.
  */
@@ -12,13 +13,13 @@ import { ADMIN, type NodeProcess } from '../support/node-process.ts';
 describe('membership with a replication.databases list and shards', () => {
   let nodes: NodeProcess[] = [];
   before(async () => {
-    nodes = await Promise.all([1, 2, 2].map((shard) => startClusterNode({ databases: ['dev'], args: [`--REPLICATION_SHARD=${shard}`] })));
+    nodes = await Promise.all([1, 2, 2].map((shard) => startClusterNode({ databases: ['dev', 'system'], args: [`--REPLICATION_SHARD=${shard}`] })));
     const [a, b, c] = nodes as [NodeProcess, NodeProcess, NodeProcess];
     for (const peer of [b, c]) await a.ok({ operation: 'add_node', hostname: peer.host, authorization: { username: ADMIN.username, password: ADMIN.password } });
   });
   after(async () => Promise.all(nodes.map((n) => n.cleanup())));
 
-  test('gossip links the two nodes A joined to each other (system replicates though not listed)', async () => {
+  test('gossip links the two nodes A joined to each other (system is listed, so it replicates)', async () => {
     const [, b, c] = nodes as [NodeProcess, NodeProcess, NodeProcess];
     await waitForLink(b, c.host, 'system');
     await waitForLink(c, b.host, 'system');
