@@ -5,11 +5,14 @@
  */
 export class OpError extends Error {
   readonly status: number;
+  /** fields the answer carries beside `error` (e.g. what a write that timed out did commit) */
+  readonly details: Record<string, unknown> | undefined;
 
-  constructor(status: number, message: string) {
+  constructor(status: number, message: string, details?: Record<string, unknown>) {
     super(message);
     this.name = 'OpError';
     this.status = status;
+    this.details = details;
   }
 }
 

@@ -152,7 +152,7 @@ export class OpsServer {
         if (error instanceof RateLimitedError) res.setHeader('Retry-After', String(error.retryAfterSeconds));
         // A body left unread is dropped as it arrives (never kept), so the client sees the answer.
         if (!req.complete) await discardBody(req);
-        sendJson(res, error.status, { error: error.message });
+        sendJson(res, error.status, { ...error.details, error: error.message });
       } else {
         this.node.logger.error('Internal error in operation', { requestId, error: String((error as Error)?.stack ?? error) });
         sendJson(res, 500, { error: `Internal error (request id ${requestId}); see the node's log` });

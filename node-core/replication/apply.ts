@@ -7,9 +7,12 @@
 import type { HybridLogicalClock } from '../clock/hlc.ts';
 import type { Database, WriteTransaction } from '../storage/database.ts';
 import type { Table } from '../storage/table.ts';
-import type { DataRecord, LogEntry, PrimaryKey, SchemaChange } from '../storage/types.ts';
+import type { DataRecord, LogEntry, LoggedWrite, PrimaryKey, SchemaChange } from '../storage/types.ts';
 import { wins } from './conflict.ts';
 import { mergeLogged } from './merge.ts';
+import { checkHolders, copiedInFull, incomingWins, type CopiedRecord } from './stubs.ts';
+
+export type { CopiedRecord };
 import { ProtocolError } from './protocol.ts';
 import { systemRowProblem } from '../security/peer-input.ts';
 
@@ -39,7 +42,7 @@ export async function applyEntries(
 ): Promise<ApplyOutcome> {
   // Duplicates (relays, re-sends) are common: when no write can win, skip the commit entirely.
   // Stored versions only grow, so a write that loses now would lose inside a transaction too.
-  if (!entries.some(([, entry]) => entry.s?.some((c) => schemaChangesSomething(database, c)) || entry.w.some((w) => filter.accepts(w.t) && couldWin(database, w.t, w.k, entry)))) {
+  if (!entries.some(([, entry]) => entry.s?.some((c) => schemaChangesSomething(database, c)) || entry.w.some((w) => filter.accepts(w.t) && couldWin(database, w, entry)))) {
     return { applied: 0, dropped: entries.reduce((n, [, e]) => n + e.w.length, 0), committed: false };
   }
   const created = await ensureSchema(database, entries);
@@ -57,7 +60,7 @@ export async function applyEntries(
             if (!table) throw new ProtocolError(`write to unknown table '${database.name}.${write.t}'`);
             const rowProblem = systemRowProblem(database.name, write.t, write.k, write.r);
             if (rowProblem) throw new ProtocolError(rowProblem);
-            if (applyWrite(tx, table, write.k, write.d ? undefined : write.r)) outcome.applied++;
+            if (applyWrite(tx, database, table, write)) outcome.applied++;
             else outcome.dropped++;
           }
         },
@@ -79,7 +82,7 @@ export async function applyCopiedRecords(
   database: Database,
   clock: HybridLogicalClock,
   tableName: string,
-  records: ReadonlyArray<[PrimaryKey, number, string, DataRecord | null]>,
+  records: ReadonlyArray<CopiedRecord>,
 ): Promise<number> {
   if (database.getMeta<boolean>(SYNCED_KEY) === true) {
     const merged = await mergeLogged(database, clock, tableName, records);
@@ -91,14 +94,15 @@ export async function applyCopiedRecords(
   await database.writeUnlogged(() => {
     // Stored now on this node's clock: a peer whose position is past this instant has it.
     const storedAt = clock.next();
-    for (const [key, version, origin, record] of records) {
+    for (const [key, version, origin, record, holders] of records) {
       const rowProblem = systemRowProblem(database.name, tableName, key, record);
       if (rowProblem) throw new ProtocolError(rowProblem);
+      checkHolders(holders);
       clock.observe(version);
-      const stamp = { v: version, o: origin };
-      const stored = table.getStored(key);
-      if (!wins(stamp, stored ?? table.getTombstone(key))) continue;
-      if (record) table.writeRecord(key, record, version, origin, stored);
+      const full = copiedInFull(record, holders, database.nodeName);
+      if (!incomingWins(table, key, { v: version, o: origin }, full)) continue;
+      if (holders && !full) table.writeStub(key, version, origin, holders);
+      else if (record) table.writeRecord(key, record, version, origin, table.getStored(key), holders);
       else table.deleteRecord(key, version, origin, storedAt);
       applied++;
     }
@@ -107,18 +111,31 @@ export async function applyCopiedRecords(
   return applied;
 }
 
-function couldWin(database: Database, tableName: string, key: PrimaryKey, entry: LogEntry): boolean {
-  const table = database.table(tableName);
-  if (!table) return true; // let the transaction report the unknown table
-  return wins({ v: entry.v, o: entry.o }, table.getStored(key) ?? table.getTombstone(key));
+/** Whether a logged write carries the record in full for this node (not a stub, not a delete). */
+function isFullHere(database: Database, write: LoggedWrite): boolean {
+  checkHolders(write.h);
+  if (write.x && !write.h) throw new ProtocolError('stub without holders');
+  return !write.d && !write.x && (!write.h || write.h.includes(database.nodeName));
 }
 
-function applyWrite(tx: WriteTransaction, table: Table, key: PrimaryKey, record: DataRecord | undefined): boolean {
-  const stored = table.getStored(key);
-  if (!wins({ v: tx.version, o: tx.origin }, stored ?? table.getTombstone(key))) return false;
-  if (record) {
-    table.writeRecord(key, record, tx.version, tx.origin, stored);
-    tx.logWrite({ t: table.name, k: key, r: record });
+function couldWin(database: Database, write: LoggedWrite, entry: LogEntry): boolean {
+  const table = database.table(write.t);
+  if (!table) return true; // let the transaction report the unknown table
+  return incomingWins(table, write.k, { v: entry.v, o: entry.o }, isFullHere(database, write));
+}
+
+function applyWrite(tx: WriteTransaction, database: Database, table: Table, write: LoggedWrite): boolean {
+  const { k: key, h: holders } = write;
+  const full = isFullHere(database, write);
+  if (!incomingWins(table, key, { v: tx.version, o: tx.origin }, full)) return false;
+  const record = write.d || write.x ? undefined : write.r;
+  if (holders && !write.d && !full) {
+    // Held elsewhere: keep key, version and holders (a stub), and relay it as one.
+    table.writeStub(key, tx.version, tx.origin, holders);
+    tx.logWrite({ t: table.name, k: key, h: holders, x: true });
+  } else if (record) {
+    table.writeRecord(key, record, tx.version, tx.origin, table.getStored(key), holders);
+    tx.logWrite(holders ? { t: table.name, k: key, r: record, h: holders } : { t: table.name, k: key, r: record });
   } else {
     table.deleteRecord(key, tx.version, tx.origin, tx.sequence);
     tx.logWrite({ t: table.name, k: key, d: true });

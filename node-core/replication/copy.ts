@@ -77,7 +77,13 @@ export async function sendCopy(link: CopySender, kind: CopyKind): Promise<number
         batch.add(encoded);
       };
       for (const { key, stored } of snapshot.records(table)) {
-        await push([key, stored.v, stored.o, stored.r]);
+        // Sharded: the record only to its holders; the others keep a stub.
+        if (!stored.h) await push([key, stored.v, stored.o, stored.r]);
+        else await push([key, stored.v, stored.o, stored.h.includes(link.peer) ? stored.r : null, stored.h]);
+        if (link.ending()) return null;
+      }
+      for (const { key, stub } of snapshot.stubs(table)) {
+        await push([key, stub.v, stub.o, null, stub.h]);
         if (link.ending()) return null;
       }
       for (const { key, tombstone } of snapshot.tombstones(table)) {

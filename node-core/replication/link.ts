@@ -86,6 +86,9 @@ export class Link {
   peerCertificateSerial: string | null = null;
   readonly openedAt = Date.now();
   lastFrameAt = 0;
+  /** frame bytes sent and received on this link since it was made (cluster_status, the sharding bench) */
+  bytesSent = 0;
+  bytesReceived = 0;
 
   readonly #machine: LinkStateMachine;
   readonly #publisher: Publisher;
@@ -338,6 +341,7 @@ export class Link {
   // ---- receiving ----
 
   #receive(data: Buffer): void {
+    this.bytesReceived += data.length;
     if (this.#machine.isEnding) return;
     let message: Message | null = null;
     let undecodable: unknown = null;
@@ -449,6 +453,7 @@ export class Link {
     if (this.socket.readyState !== this.socket.OPEN) return;
     try {
       this.socket.send(frame);
+      this.bytesSent += frame.length;
     } catch (error) {
       this.#fail(error);
     }

@@ -28,6 +28,8 @@ import { joinerNameProblem, revokedSerials, signJoiner } from '../security/admis
 import { markAdmitted } from './upgrade-guard.ts';
 import type { Admission } from './link.ts';
 import { networkHost } from './network-host.ts';
+import { linksWith, shardOfNode, type MemberSource } from './sharding.ts';
+import { Rehomer } from './rehome.ts';
 import { ClusterNetwork } from './network.ts';
 
 export const BACKOFF_BASE_MS = 200;
@@ -76,6 +78,11 @@ export class ReplicationManager {
   #unsubscribers: Array<() => void> = [];
   #reconcileQueued = false;
 
+  /** what the sharding rules read of the cluster (sharding.ts) */
+  readonly memberSource: MemberSource;
+  /** moves records of members gone (rehome.ts) */
+  readonly rehomer: Rehomer;
+
   /** how peers reach this node; null without a listener (it can still dial out) */
   url: string | null = null;
 
@@ -90,6 +97,8 @@ export class ReplicationManager {
     const defaultPort = (secureByDefault ? securePort : port) ?? 9925;
     const scheme = secureByDefault ? 'wss' : 'ws';
     this.membership = new Membership(services.config, services.nodeName, system, (host, p) => `${scheme}://${host.includes(':') ? `[${host}]` : host}:${p ?? defaultPort}`);
+    const membership = this.membership;
+    this.memberSource = { nodeName: services.nodeName, config: services.config, nodes: () => membership.nodes() };
     const localAddress = isLoopbackIp(services.nodeName) ? services.nodeName : undefined;
     this.#insecure = new InsecureTransport(localAddress);
     this.#secure = certificates ? new SecureTransport(this.#tlsMaterial(certificates), localAddress) : null;
@@ -133,6 +142,7 @@ export class ReplicationManager {
       network: (link, message) => this.network.receive(link, message),
     };
     this.network = new ClusterNetwork(networkHost(this, services));
+    this.rehomer = new Rehomer({ memberSource: this.memberSource, logger: services.logger, links: () => this.links(), database: (name) => services.storage.database(name) });
   }
 
   /** What the TLS transport presents and trusts, read fresh for every connection. */
@@ -184,12 +194,17 @@ export class ReplicationManager {
           this.#refreshTls();
           this.#closeRevoked();
           this.reconcileSoon();
+          this.rehomer.trigger();
+          // A peer's write of this node's row may have dropped its configured shard: put it back.
+          const shard = this.services.config.replication.shard;
+          if (this.url && shard !== null && this.membership.node(this.services.nodeName)?.shard !== shard) void this.#ensureSelfRecord().catch((error: unknown) => this.services.logger.warn('Could not update this node’s own hdb_nodes row', { error: String(error) }));
         }
       }),
       this.services.storage.onDatabaseCreated(() => this.reconcileSoon()),
     );
     if (this.certificates) this.#unsubscribers.push(this.certificates.onChange(() => this.#refreshTls()));
     this.reconcile();
+    this.rehomer.start();
   }
 
   #refreshTls(): void {
@@ -267,7 +282,7 @@ export class ReplicationManager {
     const peers = this.membership.peers();
     const databases = this.replicatedDatabases();
     const wanted = new Set<string>();
-    for (const peer of peers.values()) for (const db of databases) wanted.add(linkKey(peer.name, db.name));
+    for (const peer of peers.values()) for (const db of databases) if (linksWith(this.memberSource, peer.name, db.name)) wanted.add(linkKey(peer.name, db.name));
     for (const link of this.#links.values()) {
       if (wanted.has(link.key)) this.#joining.delete(link);
       else if (!this.#joining.has(link)) link.close(CloseCode.removed, `node '${this.services.nodeName}' no longer replicates ${link.database.name} with '${link.peer}'`);
@@ -282,7 +297,7 @@ export class ReplicationManager {
       if (!peer.url) continue;
       for (const db of databases) {
         const key = linkKey(peer.name, db.name);
-        if (this.#links.has(key)) continue;
+        if (this.#links.has(key) || !wanted.has(key)) continue;
         const dial = this.#dialStateFor(key);
         if (!dial.timer) this.#scheduleDial(peer, db, dial);
       }
@@ -380,6 +395,7 @@ export class ReplicationManager {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.rehomer.stop();
     for (const unsubscribe of this.#unsubscribers) unsubscribe();
     for (const dial of this.#dials.values()) if (dial.timer) clearTimeout(dial.timer);
     for (const link of this.#links.values()) link.close(CloseCode.goingAway, 'node shutting down');
@@ -478,6 +494,9 @@ export class ReplicationManager {
     if (hello.database !== SYSTEM_DATABASE && !this.membership.replicates(hello.database)) {
       throw new RefusalError(`database '${hello.database}' is not replicated by node '${this.services.nodeName}'`);
     }
+    if (!linksWith(this.memberSource, hello.node, hello.database)) {
+      throw new RefusalError(`database '${hello.database}' is sharded: node '${this.services.nodeName}' replicates it only within shard ${shardOfNode(this.memberSource, this.services.nodeName)}`);
+    }
     if (!db) {
       // A peer that will be refused must leave nothing behind: authenticate it before creating
       // the database it asks for (#admit checks again, with the link in hand).
@@ -552,8 +571,12 @@ export class ReplicationManager {
   async #ensureSelfRecord(): Promise<void> {
     const self = this.membership.node(this.services.nodeName);
     const ca = this.certificates?.ownAuthority()?.certificate ?? null;
-    if (self?.url === this.url && (self?.ca ?? null) === ca && self?.ca_info !== undefined && self?.replicates !== undefined) return;
-    await this.membership.upsertNode({ name: this.services.nodeName, url: this.url, ca }, null);
+    // A configured shard is published (and put back if a peer's write dropped it); without one,
+    // the shard add_node/update_node set on this node's row stands.
+    const shard = this.services.config.replication.shard;
+    const shardOk = shard === null || self?.shard === shard;
+    if (self?.url === this.url && (self?.ca ?? null) === ca && self?.ca_info !== undefined && self?.replicates !== undefined && shardOk) return;
+    await this.membership.upsertNode({ name: this.services.nodeName, url: this.url, ca, ...(shard !== null ? { shard } : {}) }, null);
   }
 }
 

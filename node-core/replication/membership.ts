@@ -109,11 +109,22 @@ export class Membership {
   }
 
   /**
+   * Whether `system` (hdb_nodes: membership, gossip, shards) flows: with every database, when
+   * listed, or when the list has sharding settings (SPEC 4.10: shards and members travel in
+   * hdb_nodes). A plain list without it keeps system to itself (no gossip), as before.
+   */
+  replicatesSystem(): boolean {
+    const configured = this.config.replication.databases;
+    if (configured === '*') return true;
+    return configured.some((entry) => (typeof entry === 'string' ? entry === SYSTEM_DATABASE : entry.name === SYSTEM_DATABASE || entry.sharded !== undefined || entry.replicateTo !== undefined));
+  }
+
+  /**
    * What flows on the link with `peer` for `database`: everything both ways by default;
    * explicit subscriptions (set by either side, mirrored on the other) replace that.
    */
   policy(peer: string, database: string): LinkPolicy {
-    if (!this.replicates(database)) return { publishes: () => false, subscribes: () => false };
+    if (database === SYSTEM_DATABASE ? !this.replicatesSystem() : !this.replicates(database)) return { publishes: () => false, subscribes: () => false };
     const own = subscriptionsBySetter(this.node(peer))[this.nodeName];
     const mirrored = subscriptionsBySetter(this.node(this.nodeName))[peer];
     // Subscriptions that do not name the system database leave it flowing both ways: its

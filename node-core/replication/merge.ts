@@ -7,12 +7,11 @@
  */
 import type { HybridLogicalClock } from '../clock/hlc.ts';
 import type { Database, WriteTransaction } from '../storage/database.ts';
-import type { DataRecord, PrimaryKey } from '../storage/types.ts';
-import { wins } from './conflict.ts';
+import type { PrimaryKey } from '../storage/types.ts';
 import { ProtocolError } from './protocol.ts';
+import { checkHolders, copiedInFull, incomingWins, type CopiedRecord } from './stubs.ts';
 
-/** [key, version, origin, record or null for a tombstone], as in copy frames. */
-export type CopiedRecord = [PrimaryKey, number, string, DataRecord | null];
+export type { CopiedRecord };
 
 export interface MergeOutcome {
   /** keys whose record was written here */
@@ -31,19 +30,27 @@ export async function mergeLogged(database: Database, clock: HybridLogicalClock,
   if (!table) throw new ProtocolError(`merge into unknown table '${database.name}.${tableName}'`);
   const outcome: MergeOutcome = { written: [], deleted: [], tombstones: 0 };
   for (let start = 0; start < records.length; start += MERGE_BATCH) {
-    const winners = records.slice(start, start + MERGE_BATCH).filter(([key, v, o]) => wins({ v, o }, table.getStored(key) ?? table.getTombstone(key)));
+    // Sharded tables (SPEC 4.10): a record with holders this node is not among is kept as a stub.
+    const winners = records.slice(start, start + MERGE_BATCH).filter(([key, v, o, record, holders]) => {
+      checkHolders(holders);
+      return incomingWins(table, key, { v, o }, copiedInFull(record, holders, database.nodeName));
+    });
     if (winners.length === 0) continue;
     await database.transactBatch(
-      winners.map(([key, version, origin, record]) => {
+      winners.map(([key, version, origin, record, holders]) => {
         clock.observe(version);
+        const full = copiedInFull(record, holders, database.nodeName);
         return {
           options: { user: null, version, origin },
           write: (tx: WriteTransaction) => {
             const stored = table.getStored(key);
-            if (!wins({ v: version, o: origin }, stored ?? table.getTombstone(key))) return;
-            if (record) {
-              table.writeRecord(key, record, version, origin, stored);
-              tx.logWrite({ t: table.name, k: key, r: record });
+            if (!incomingWins(table, key, { v: version, o: origin }, full)) return;
+            if (holders && !full) {
+              table.writeStub(key, version, origin, holders);
+              tx.logWrite({ t: table.name, k: key, h: holders, x: true });
+            } else if (record) {
+              table.writeRecord(key, record, version, origin, stored, holders);
+              tx.logWrite(holders ? { t: table.name, k: key, r: record, h: holders } : { t: table.name, k: key, r: record });
               outcome.written.push(key);
             } else {
               table.deleteRecord(key, version, origin, tx.sequence);

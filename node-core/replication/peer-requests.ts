@@ -1,5 +1,6 @@
 /**
- * Requests a node makes of a linked peer and their answers (cluster_verify's digests today),
+ * Requests a node makes of a linked peer and their answers (cluster_verify's digests; sharded
+ * reads of records held elsewhere, searches there, and record counts for describe_table),
  * plugged in through one table: each kind names its request and response message types, checks
  * both with a schema, says how long to wait, and answers the peer's request. A new kind is one
  * entry in PEER_REQUESTS; the link (PeerRequests below) sends, matches answers by id, times out,
@@ -12,6 +13,8 @@ import type { Database } from '../storage/database.ts';
 import { ProtocolError, type Message, type MessageChecks, type PeerRequestMessage, type TableDigest } from './protocol.ts';
 import { REPAIR_REQUESTS } from './requests.ts';
 import { tableDigest } from './verify.ts';
+import { search, type ConditionGroup } from '../storage/search.ts';
+import type { PrimaryKey } from '../storage/types.ts';
 
 /** What answering a request may use: the link's database, peer, clock and subscription policy. */
 export interface RequestContext {
@@ -49,11 +52,77 @@ export const VERIFY = {
   }),
 } satisfies PeerRequestKind<{ tables: string[] }, { results: TableDigest[] }>;
 
+const primaryKey = z.union([z.string().max(1_000), z.number()]);
+/** Keys asked for in one fetch at most (a reader asks again for more). */
+export const MAX_FETCH_KEYS = 1_000;
+/** Records one search answer carries at most (larger answers fail that request: the reader says so). */
+export const MAX_SEARCH_ANSWER_RECORDS = 100_000;
+const heldRecord = z.tuple([primaryKey, z.number(), z.string().max(255), z.record(z.string(), z.unknown())]);
+export type HeldRecord = z.infer<typeof heldRecord>;
+
+function requireTable(database: Database, name: string) {
+  const table = database.table(name);
+  if (!table) throw new Error(`table '${database.name}.${name}' does not exist on this node`);
+  return table;
+}
+
+/** Sharded reads (SPEC 4.10): the records of `keys` this node holds (absent keys: not held here). */
+export const FETCH_RECORDS = {
+  request: 'fetch-records',
+  response: 'fetch-records-result',
+  timeoutMs: 5_000,
+  requestSchema: z.object({ table: z.string().max(128), keys: z.array(primaryKey).max(MAX_FETCH_KEYS) }),
+  responseSchema: z.object({ records: z.array(heldRecord).max(MAX_FETCH_KEYS) }),
+  answer: ({ table, keys }, { database }) => {
+    const source = requireTable(database, table);
+    return {
+      records: keys.flatMap((key): HeldRecord[] => {
+        const stored = source.getStored(key);
+        return stored ? [[key, stored.v, stored.o, stored.r]] : [];
+      }),
+    };
+  },
+} satisfies PeerRequestKind<{ table: string; keys: PrimaryKey[] }, { records: HeldRecord[] }>;
+
+/** Sharded searches: the records held here that match `where` (a condition group, checked by search). */
+export const SEARCH_RECORDS = {
+  request: 'search-records',
+  response: 'search-records-result',
+  timeoutMs: 10_000,
+  requestSchema: z.object({ table: z.string().max(128), where: z.record(z.string(), z.unknown()) }),
+  responseSchema: z.object({ records: z.array(heldRecord).max(MAX_SEARCH_ANSWER_RECORDS) }),
+  answer: ({ table, where }, { database }) => {
+    const source = requireTable(database, table);
+    const { records } = search(source, where as unknown as ConditionGroup, {});
+    if (records.length > MAX_SEARCH_ANSWER_RECORDS) throw new Error(`more than ${MAX_SEARCH_ANSWER_RECORDS} records match`);
+    return {
+      records: records.flatMap((record): HeldRecord[] => {
+        const key = record[source.primaryKey] as PrimaryKey;
+        const stored = source.getStored(key);
+        return stored ? [[key, stored.v, stored.o, stored.r]] : [];
+      }),
+    };
+  },
+} satisfies PeerRequestKind<{ table: string; where: Record<string, unknown> }, { records: HeldRecord[] }>;
+
+/** describe_table and cluster_status: how many records of a table this node stores, and how many it knows of. */
+export const RECORD_COUNT = {
+  request: 'record-count',
+  response: 'record-count-result',
+  timeoutMs: 5_000,
+  requestSchema: z.object({ table: z.string().max(128) }),
+  responseSchema: z.object({ record_count: z.number().int().min(0), stub_count: z.number().int().min(0) }),
+  answer: ({ table }, { database }) => {
+    const source = requireTable(database, table);
+    return { record_count: source.recordCount(), stub_count: source.stubCount() };
+  },
+} satisfies PeerRequestKind<{ table: string }, { record_count: number; stub_count: number }>;
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a table of kinds with different shapes
 type AnyKind = PeerRequestKind<any, any>;
 
 /** Every kind of peer request. Add a kind here. */
-export const PEER_REQUESTS: readonly AnyKind[] = [VERIFY, ...REPAIR_REQUESTS];
+export const PEER_REQUESTS: readonly AnyKind[] = [VERIFY, ...REPAIR_REQUESTS, FETCH_RECORDS, SEARCH_RECORDS, RECORD_COUNT];
 
 function checked(kind: AnyKind, schema: z.ZodType<object>, message: Record<string, unknown> & { t: string }): Message {
   if (typeof message.id !== 'number' || !Number.isSafeInteger(message.id)) throw new ProtocolError(`bad ${message.t}: no id`);

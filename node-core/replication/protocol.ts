@@ -95,8 +95,8 @@ export interface CopyStartMessage {
 export interface CopyMessage {
   t: 'copy';
   table: string;
-  /** [key, version, origin, record or null for a tombstone] */
-  records: Array<[PrimaryKey, number, string, DataRecord | null]>;
+  /** [key, version, origin, record or null for a tombstone, holders?]: with holders (sharded) a null record is a stub */
+  records: Array<[PrimaryKey, number, string, DataRecord | null, string[]?]>;
 }
 
 export interface CopyEndMessage {

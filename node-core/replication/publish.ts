@@ -7,7 +7,7 @@
  * move forward, and a frame's sequences ascend (asserted).
  */
 import { PURGED_THROUGH_KEY, type Database } from '../storage/database.ts';
-import type { LogEntry } from '../storage/types.ts';
+import type { LogEntry, LoggedWrite } from '../storage/types.ts';
 import { sendCopy, type CopyKind, type CopySender } from './copy.ts';
 import { encodeItems, FRAME_ENVELOPE_BYTES, FrameAssembler, MAX_ITEM_BYTES } from './frames.ts';
 import { assertInvariant, LinkState, OPEN_STATES, type LinkStateMachine } from './link-state.ts';
@@ -312,12 +312,23 @@ export function filterForPeer(database: Database, peer: string, entry: LogEntry,
   // The peer wrote it (or already relayed it to us): it has it.
   if (entry.o === peer) return null;
   const sendable = (table: string) => database.table(table)?.definition.replicate !== false && publishes(table);
-  const writes = entry.w.filter((w) => sendable(w.t));
+  let stubbed = false;
+  const writes = entry.w.filter((w) => sendable(w.t)).map((w) => {
+    const stub = stubFor(w, peer);
+    if (stub !== w) stubbed = true;
+    return stub;
+  });
   const schema = entry.s?.filter((c) => sendable(c.table) && (c.kind !== 'create_table' || c.replicate));
   if (writes.length === 0 && !schema?.length) return null;
-  if (writes.length === entry.w.length && schema?.length === entry.s?.length) return entry;
+  if (!stubbed && writes.length === entry.w.length && schema?.length === entry.s?.length) return entry;
   const out: LogEntry = { v: entry.v, o: entry.o, u: entry.u, w: writes };
   if (schema?.length) out.s = schema;
   return out;
 }
 
+
+/** A sharded write for a peer that does not hold the record: a stub (key, holders; no record). */
+function stubFor(write: LoggedWrite, peer: string): LoggedWrite {
+  if (!write.h || write.d || write.x || write.h.includes(peer)) return write;
+  return { t: write.t, k: write.k, h: write.h, x: true };
+}

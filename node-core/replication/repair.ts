@@ -5,6 +5,7 @@
  * logged writes under their original version and origin, so they relay to every node, and a
  * tombstone takes part like a record, so a repair never brings a deleted row back.
  */
+import { copiedEntry } from './stubs.ts';
 import type { HybridLogicalClock } from '../clock/hlc.ts';
 import type { Table } from '../storage/table.ts';
 import type { PrimaryKey } from '../storage/types.ts';
@@ -51,12 +52,8 @@ async function peerStamps(link: Link, table: string): Promise<Map<string, Side>>
   return stamps;
 }
 
-function localEntry(table: Table, key: PrimaryKey): CopiedRecord | null {
-  const stored = table.getStored(key);
-  if (stored) return [key, stored.v, stored.o, stored.r];
-  const tombstone = table.getTombstone(key);
-  return tombstone ? [key, tombstone.v, tombstone.o, null] : null;
-}
+/** Sharded records go with their holders, so a peer that is not one keeps a stub (SPEC 4.10). */
+const localEntry = (table: Table, key: PrimaryKey): CopiedRecord | null => copiedEntry(table, key);
 
 function addOutcome(report: RepairReport, outcome: MergeOutcome, direction: 'pulled' | 'pushed'): void {
   const count = direction === 'pulled' ? 'records_pulled' : 'records_pushed';

@@ -5,6 +5,7 @@
  * keys, a logged merge under the conflict rule, and which keys the peer has no trace of. Every
  * parameter and answer is checked by its schema before it touches data.
  */
+import { copiedEntry, MAX_HOLDERS } from './stubs.ts';
 import { z } from 'zod';
 import type { Table } from '../storage/table.ts';
 import type { PrimaryKey } from '../storage/types.ts';
@@ -23,7 +24,12 @@ const primaryKey = z.union([z.string().max(1000), z.number()]);
 const tableName = z.string().min(1).max(128);
 const keyList = z.array(primaryKey).max(REQUEST_PAGE_SIZE);
 const origin = z.string().min(1).max(255);
-const copied = z.tuple([primaryKey, z.number(), origin, z.record(z.string(), z.unknown()).nullable()]);
+const copiedRecord = z.record(z.string(), z.unknown()).nullable();
+/** A fifth element (sharded tables, SPEC 4.10) lists the record's holders; with it a null record is a stub. */
+const copied = z.union([
+  z.tuple([primaryKey, z.number(), origin, copiedRecord]),
+  z.tuple([primaryKey, z.number(), origin, copiedRecord, z.array(origin).max(MAX_HOLDERS)]),
+]);
 const stamp = z.tuple([primaryKey, z.number(), origin]);
 
 export type Stamp = [PrimaryKey, number, string];
@@ -65,10 +71,8 @@ export const FETCH = {
     const found = replicated(context, table);
     return {
       records: keys.flatMap((key): CopiedRecord[] => {
-        const stored = found.getStored(key);
-        if (stored) return [[key, stored.v, stored.o, stored.r]];
-        const tombstone = found.getTombstone(key);
-        return tombstone ? [[key, tombstone.v, tombstone.o, null]] : [];
+        const entry = copiedEntry(found, key);
+        return entry ? [entry] : [];
       }),
     };
   },

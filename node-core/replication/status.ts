@@ -7,6 +7,7 @@ import { horizonStatus } from './horizon.ts';
 import { linkKey, type Link } from './link.ts';
 import type { ReplicationManager } from './manager.ts';
 import { subscriptionsBySetter, type Subscription } from './membership.ts';
+import { linksWith, membersOf, shardedDatabases, shardOfNode } from './sharding.ts';
 
 /** A link that received nothing for this long reports "Waiting" instead of "Receiving". */
 const RECEIVING_WINDOW_MS = 5_000;
@@ -32,6 +33,10 @@ export function clusterStatus(manager: ReplicationManager, nodeName: string, url
         database_sockets: databases.map((database) => {
           const link = links.get(linkKey(peer.name, database));
           const dial = manager.dialState(peer.name, database);
+          if (!link && !linksWith(manager.memberSource, peer.name, database)) {
+            const theirs = record?.shard ?? null;
+            return { database, connected: false, nodes: [peer.name], lastError: `not replicated with this node: '${database}' is sharded and '${peer.name}' is in ${theirs === null ? 'no known shard' : `shard ${theirs}`}` };
+          }
           return link && link.state === 'open' ? socketStatus(link, database) : {
             database,
             connected: false,
@@ -42,7 +47,30 @@ export function clusterStatus(manager: ReplicationManager, nodeName: string, url
         }),
       };
     });
-  return { type: 'cluster-status', node_name: nodeName, url, is_enabled: true, connections };
+  const shard = shardOfNode(manager.memberSource, nodeName);
+  return { type: 'cluster-status', node_name: nodeName, url, is_enabled: true, shard, connections, sharding: shardingStatus(manager) };
+}
+
+/** Databases with sharding settings: their settings and, per table, what is stored here and known of. */
+function shardingStatus(manager: ReplicationManager): Array<Record<string, unknown>> {
+  return shardedDatabases(manager.memberSource.config).map((settings) => {
+    const database = manager.replicatedDatabases().find((db) => db.name === settings.database);
+    return {
+      database: settings.database,
+      sharded: settings.sharded,
+      replicateTo: settings.replicateTo,
+      ...(settings.replicateToNames ? { replicateToNodes: settings.replicateToNames } : {}),
+      members: membersOf(manager.memberSource, settings.database),
+      tables: (database?.tables() ?? [])
+        .filter((table) => table.definition.replicate)
+        .sort((a, b) => a.name.localeCompare(b.name))
+        .map((table) => {
+          const rehoming = manager.rehomer.progress(settings.database, table.name);
+          const stored = table.recordCount();
+          return { table: table.name, record_count: stored, known_count: stored + table.stubCount(), ...(rehoming ? { rehoming } : {}) };
+        }),
+    };
+  });
 }
 
 /**
@@ -80,6 +108,8 @@ function socketStatus(link: Link, database: string): Record<string, unknown> {
     // The delay of the last transaction applied; an idle link has caught up.
     lag_ms: receivedStatus === 'Waiting' ? 0 : link.lastAppliedLag,
     pending_transactions: link.pendingTransactions(),
+    bytes_sent: link.bytesSent,
+    bytes_received: link.bytesReceived,
     ...(copy ? { copy_progress: { copied: copy.copied, total: copy.total, done: copy.done } } : {}),
     ...horizonStatus(link),
   };

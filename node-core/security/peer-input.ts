@@ -6,6 +6,7 @@
  * a database never gets more tables than fit (MAX_TABLES_PER_DATABASE). A frame that breaks a
  * rule is refused whole: the link closes with the reason, and nothing of it is stored.
  */
+import { checkHolders } from '../replication/stubs.ts';
 import type { CopyMessage, CoreMessage, Message, TableSchema } from '../replication/protocol.ts';
 import { attributeNameProblem, nameProblem, primaryKeyProblem } from '../storage/names.ts';
 import type { LogEntry, SchemaChange } from '../storage/types.ts';
@@ -81,7 +82,8 @@ function entryProblem(entry: LogEntry): string | null {
   }
   for (const write of entry.w) {
     if (typeof write !== 'object' || write === null) return 'a write is not an object';
-    const problem = named('table', write.t, 'write') ?? keyProblem(write.k) ?? (write.d === true ? null : recordProblem(write.r));
+    // Sharded (SPEC 4.10): `h` lists the holders; a stub (`x`) carries no record.
+    const problem = named('table', write.t, 'write') ?? keyProblem(write.k) ?? holdersProblem(write.h) ?? (write.d === true || (write.x === true && write.h !== undefined) ? null : recordProblem(write.r));
     if (problem) return `${problem} (table ${quote(String(write.t))})`;
   }
   return null;
@@ -106,11 +108,23 @@ function copyProblem(message: CopyMessage): string | null {
   const table = named('table', message.table, 'copy');
   if (table) return table;
   for (const item of message.records as unknown[]) {
-    if (!Array.isArray(item) || item.length !== 4 || typeof item[1] !== 'number' || typeof item[2] !== 'string') return `copy of ${message.table}: a record entry is malformed`;
-    const problem = keyProblem(item[0]) ?? (item[3] === null ? null : recordProblem(item[3]));
+    // A fifth element (sharded tables) lists the record's holders.
+    if (!Array.isArray(item) || (item.length !== 4 && item.length !== 5) || typeof item[1] !== 'number' || typeof item[2] !== 'string') return `copy of ${message.table}: a record entry is malformed`;
+    const problem = keyProblem(item[0]) ?? holdersProblem(item[4]) ?? (item[3] === null ? null : recordProblem(item[3]));
     if (problem) return `copy of ${message.table}: ${problem}`;
   }
   return null;
+}
+
+/** A sharded write's holder list: absent, or a short list of node names (SPEC 4.10). */
+function holdersProblem(holders: unknown): string | null {
+  if (holders === undefined) return null;
+  try {
+    checkHolders(holders);
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  }
 }
 
 function named(kind: 'database' | 'table', name: unknown, where: string): string | null {

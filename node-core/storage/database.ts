@@ -13,7 +13,7 @@ import { FIXED_SUB_DATABASES, MAX_TABLES_PER_DATABASE, SUB_DATABASES_PER_TABLE, 
 import { commitFailure } from './commit-failure.ts';
 import { RecentEntries } from './recent-entries.ts';
 import { Table } from './table.ts';
-import type { LogEntry, LoggedWrite, SchemaChange, StoredRecord, TableDefinition, Tombstone, PrimaryKey } from './types.ts';
+import type { LogEntry, LoggedWrite, SchemaChange, StoredRecord, TableDefinition, Tombstone, PrimaryKey, Stub } from './types.ts';
 
 /** Meta key: the last log sequence removed by retention (0: none yet). */
 export const PURGED_THROUGH_KEY = ['purgedThrough'];
@@ -51,10 +51,12 @@ export interface WriteTransaction {
 export interface DatabaseSnapshot {
   /** last log sequence included in the snapshot */
   sequence: number;
-  /** records and tombstones of `table` in the snapshot: the items a copy of it carries */
+  /** records, tombstones and stubs of `table` in the snapshot: the items a copy of it carries */
   count(table: Table): number;
   records(table: Table): Generator<{ key: PrimaryKey; stored: StoredRecord }>;
   tombstones(table: Table): Generator<{ key: PrimaryKey; tombstone: Tombstone }>;
+  /** sharded tables: records this node does not hold (key, version, holders) */
+  stubs(table: Table): Generator<{ key: PrimaryKey; stub: Stub }>;
   release(): void;
 }
 
@@ -100,6 +102,11 @@ export class Database {
 
   static open(name: string, path: string, context: DatabaseContext): Database {
     return new Database(name, path, context);
+  }
+
+  /** the name of the node this database belongs to (sharding: is it a record's holder?) */
+  get nodeName(): string {
+    return this.context.nodeName;
   }
 
   tables(): Table[] {
@@ -153,6 +160,7 @@ export class Database {
       table.stores.records.dropSync();
       table.stores.index.dropSync();
       table.stores.tombstones.dropSync();
+      table.stores.stubs.dropSync();
       this.#meta.remove(['table', name]);
       tx.logSchema({ kind: 'drop_table', table: name });
     }, options);
@@ -243,6 +251,8 @@ export class Database {
         let n = 0;
         for (const _ of table.stores.records.getKeys({ transaction })) n++;
         for (const _ of table.stores.tombstones.getKeys({ transaction })) n++;
+        // Sharded tables: stubs go in the copy too (SPEC 4.10).
+        for (const _ of table.stores.stubs.getKeys({ transaction })) n++;
         return n;
       },
       *records(table) {
@@ -250,6 +260,9 @@ export class Database {
       },
       *tombstones(table) {
         for (const { key, value } of table.stores.tombstones.getRange({ transaction })) yield { key: key as PrimaryKey, tombstone: value };
+      },
+      *stubs(table) {
+        for (const { key, value } of table.stores.stubs.getRange({ transaction })) yield { key: key as PrimaryKey, stub: value };
       },
       release: () => transaction.done(),
     };
@@ -393,6 +406,7 @@ export class Database {
         records: this.#env.openDB<StoredRecord, Key>(`${prefix}:records`, {}),
         index: this.#env.openDB<PrimaryKey, Key>(`${prefix}:index`, { dupSort: true, encoding: 'ordered-binary' }),
         tombstones: this.#env.openDB<Tombstone, Key>(`${prefix}:tombstones`, {}),
+        stubs: this.#env.openDB<Stub, Key>(`${prefix}:stubs`, {}),
       },
       (changed) => this.#saveDefinition(changed),
     );

@@ -317,7 +317,7 @@ function compare(a: unknown, b: unknown): number {
   return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
 }
 
-function sortComparer(spec: SortSpec): (a: DataRecord, b: DataRecord) => number {
+export function sortComparer(spec: SortSpec): (a: DataRecord, b: DataRecord) => number {
   return (a, b) => {
     for (let s: SortSpec | undefined = spec; s; s = s.next) {
       const order = compare(a[s.attribute], b[s.attribute]);

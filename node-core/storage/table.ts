@@ -5,7 +5,7 @@
  */
 import type { Database as LmdbDb, Key } from 'lmdb';
 import { indexValuesOf, type IndexValue } from './indexing.ts';
-import type { DataRecord, PrimaryKey, StoredRecord, TableDefinition, Tombstone } from './types.ts';
+import type { DataRecord, PrimaryKey, StoredRecord, Stub, TableDefinition, Tombstone } from './types.ts';
 
 /** lmdb's Key type omits null, which ordered-binary does encode (and sorts first) inside arrays. */
 function indexKey(attribute: string, value?: IndexValue): Key {
@@ -19,12 +19,24 @@ export interface TableStores {
   records: LmdbDb<StoredRecord, Key>;
   index: LmdbDb<PrimaryKey, Key>;
   tombstones: LmdbDb<Tombstone, Key>;
+  /** sharded tables: keys this node does not hold (SPEC 4.10); a key is in at most one of records, stubs, tombstones */
+  stubs: LmdbDb<Stub, Key>;
+}
+
+/** What decides the conflict rule for a key here: its record, stub or tombstone. */
+export interface Stamp {
+  v: number;
+  o: string;
+  /** a stub: the record is held elsewhere */
+  stub?: true;
 }
 
 export class Table {
   readonly #knownAttributes: Set<string>;
   /** false while the table has never had a delete: spares a tombstone lookup on every write */
   #mayHaveTombstones: boolean;
+  /** false while the table has never had a stub (unsharded tables never do) */
+  #mayHaveStubs: boolean;
 
   constructor(
     readonly definition: TableDefinition,
@@ -34,6 +46,7 @@ export class Table {
   ) {
     this.#knownAttributes = new Set(definition.attributes);
     this.#mayHaveTombstones = (stores.tombstones.getStats() as { entryCount: number }).entryCount > 0;
+    this.#mayHaveStubs = (stores.stubs.getStats() as { entryCount: number }).entryCount > 0;
   }
 
   get name(): string {
@@ -54,6 +67,29 @@ export class Table {
 
   getTombstone(key: PrimaryKey): Tombstone | undefined {
     return this.#mayHaveTombstones ? this.stores.tombstones.get(key) : undefined;
+  }
+
+  getStub(key: PrimaryKey): Stub | undefined {
+    return this.#mayHaveStubs ? this.stores.stubs.get(key) : undefined;
+  }
+
+  /** The record's, stub's or tombstone's version and origin (what the conflict rule compares). */
+  getStamp(key: PrimaryKey): Stamp | undefined {
+    const stored = this.stores.records.get(key);
+    if (stored) return stored;
+    const stub = this.getStub(key);
+    if (stub) return { v: stub.v, o: stub.o, stub: true };
+    return this.getTombstone(key);
+  }
+
+  stubCount(): number {
+    return this.#mayHaveStubs ? (this.stores.stubs.getStats() as { entryCount: number }).entryCount : 0;
+  }
+
+  /** Every stub in primary key order. */
+  *scanStubs(): Generator<{ key: PrimaryKey; stub: Stub }> {
+    if (!this.#mayHaveStubs) return;
+    for (const { key, value } of this.stores.stubs.getRange({})) yield { key: key as PrimaryKey, stub: value };
   }
 
   recordCount(): number {
@@ -97,11 +133,24 @@ export class Table {
    * Store `record` under `key` at `version`, keeping the index in step. In a write txn.
    * `previous` is what is stored now, when the caller has already read it.
    */
-  writeRecord(key: PrimaryKey, record: DataRecord, version: number, origin: string, previous = this.stores.records.get(key)): void {
+  writeRecord(key: PrimaryKey, record: DataRecord, version: number, origin: string, previous = this.stores.records.get(key), holders?: string[]): void {
     this.#learnAttributes(record);
     this.#reindex(key, previous?.r, record);
-    this.stores.records.put(key, { v: version, o: origin, r: record });
+    this.stores.records.put(key, holders ? { v: version, o: origin, r: record, h: holders } : { v: version, o: origin, r: record });
     if (this.#mayHaveTombstones && this.stores.tombstones.get(key) !== undefined) this.stores.tombstones.remove(key);
+    if (this.#mayHaveStubs && this.stores.stubs.get(key) !== undefined) this.stores.stubs.remove(key);
+  }
+
+  /** Keep only a stub of `key` (this node does not hold it): any record or tombstone goes. In a write txn. */
+  writeStub(key: PrimaryKey, version: number, origin: string, holders: string[]): void {
+    const previous = this.stores.records.get(key);
+    if (previous) {
+      this.#reindex(key, previous.r, undefined);
+      this.stores.records.remove(key);
+    }
+    if (this.#mayHaveTombstones && this.stores.tombstones.get(key) !== undefined) this.stores.tombstones.remove(key);
+    this.#mayHaveStubs = true;
+    this.stores.stubs.put(key, { v: version, o: origin, h: holders });
   }
 
   /**
@@ -112,6 +161,7 @@ export class Table {
     const previous = this.stores.records.get(key);
     this.#mayHaveTombstones = true;
     this.stores.tombstones.put(key, { v: version, o: origin, s: stamp });
+    if (this.#mayHaveStubs && this.stores.stubs.get(key) !== undefined) this.stores.stubs.remove(key);
     if (!previous) return false;
     this.#reindex(key, previous.r, undefined);
     this.stores.records.remove(key);

@@ -16,6 +16,18 @@ export interface StoredRecord {
   /** name of the node where that transaction originated */
   o: string;
   r: DataRecord;
+  /** sharded tables (SPEC 4.10): the nodes that hold this record in full */
+  h?: string[];
+}
+
+/**
+ * What a node that does not hold a record of a sharded table keeps of it (SPEC 4.10): its
+ * version and origin (so the conflict rule works here as on a holder) and who holds it.
+ */
+export interface Stub {
+  v: number;
+  o: string;
+  h: string[];
 }
 
 /**
@@ -55,6 +67,10 @@ export interface LoggedWrite {
   r?: DataRecord;
   /** true for a delete */
   d?: true;
+  /** sharded tables: the nodes that hold the record in full (sharding.ts) */
+  h?: string[];
+  /** true: a stub sent to a non-holder (no `r`; the receiver keeps key, version and holders) */
+  x?: true;
 }
 
 /** A schema change carried in the log so that it replicates with the data around it. */

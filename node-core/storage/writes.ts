@@ -8,7 +8,7 @@ import { badRequest } from '../errors.ts';
 import type { WriteTransaction } from './database.ts';
 import { attributeNameProblem, primaryKeyProblem } from './names.ts';
 import { CREATED_TIME, UPDATED_TIME, type Table } from './table.ts';
-import type { DataRecord, PrimaryKey } from './types.ts';
+import type { DataRecord, PrimaryKey, StoredRecord } from './types.ts';
 
 export type WriteMode = 'insert' | 'update' | 'upsert';
 
@@ -38,18 +38,31 @@ export function validateRecords(table: Table, records: readonly DataRecord[], mo
   });
 }
 
+/**
+ * Sharded tables (SPEC 4.10): who holds each written record, and the current records of keys
+ * this node holds only a stub of (fetched from a holder before the write, so an update merges
+ * into the real record).
+ */
+export interface Placement {
+  /** null: every member holds the records (an unsharded write) */
+  holders: ((key: PrimaryKey) => string[]) | null;
+  remote: ReadonlyMap<PrimaryKey, StoredRecord>;
+}
+
 export function writeRecords(
   tx: WriteTransaction,
   table: Table,
   records: readonly DataRecord[],
   keys: ReadonlyArray<PrimaryKey | undefined>,
   mode: WriteMode,
+  placement?: Placement,
 ): WriteOutcome {
   const now = Date.now();
   const outcome: WriteOutcome = { written: [], skipped: [] };
   records.forEach((record, i) => {
     const key = keys[i] ?? crypto.randomUUID();
-    const stored = table.getStored(key);
+    const local = table.getStored(key);
+    const stored = local ?? placement?.remote.get(key);
     if ((mode === 'insert' && stored) || (mode === 'update' && !stored)) {
       outcome.skipped.push(key);
       return;
@@ -59,8 +72,9 @@ export function writeRecords(
     merged[table.primaryKey] = key;
     merged[CREATED_TIME] = stored ? stored.r[CREATED_TIME] : now;
     merged[UPDATED_TIME] = now;
-    table.writeRecord(key, merged, tx.version, tx.origin, stored);
-    tx.logWrite({ t: table.name, k: key, r: merged });
+    const holders = placement?.holders?.(key);
+    table.writeRecord(key, merged, tx.version, tx.origin, local, holders);
+    tx.logWrite(holders ? { t: table.name, k: key, r: merged, h: holders } : { t: table.name, k: key, r: merged });
     outcome.written.push(key);
   });
   return outcome;
@@ -74,7 +88,8 @@ export interface DeleteOutcome {
 export function deleteRecords(tx: WriteTransaction, table: Table, keys: readonly PrimaryKey[]): DeleteOutcome {
   const outcome: DeleteOutcome = { deleted: [], skipped: [] };
   for (const key of keys) {
-    if (!table.get(key)) {
+    // A key held elsewhere (a stub here) is deleted here too: the tombstone goes everywhere.
+    if (!table.get(key) && !table.getStub(key)) {
       outcome.skipped.push(key);
       continue;
     }

@@ -7,6 +7,7 @@ import type { Database } from '../../storage/database.ts';
 import type { Table } from '../../storage/table.ts';
 import { CREATED_TIME, UPDATED_TIME } from '../../storage/table.ts';
 import { defineOperation } from '../registry.ts';
+import { recordDistribution } from '../../replication/distribution.ts';
 import type { OperationContext } from '../context.ts';
 import { attributeName, databaseField, databaseName, tableName } from '../validation.ts';
 
@@ -154,9 +155,11 @@ export const schemaOperations = [
     name: 'describe_table',
     permission: 'any',
     schema: z.object({ database: databaseField, table: tableName }),
-    handler: (request, context) => {
-      const database = context.node.storage.requireDatabase(describable(request.database, context));
-      return describeTable(database.requireTable(request.table), database);
+    handler: async (request, context) => {
+      const { node } = context;
+      const database = node.storage.requireDatabase(describable(request.database, context));
+      const table = database.requireTable(request.table);
+      return { ...describeTable(table, database), ...(await recordDistribution(node.replication, node.config, node.nodeName, table)) };
     },
   }),
 ];

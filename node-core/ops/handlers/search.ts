@@ -7,7 +7,8 @@ import { SYSTEM_DATABASE } from '../../system/tables.ts';
 import { USER_SECRET_FIELDS } from '../../system/users.ts';
 import { forbidden } from '../../errors.ts';
 import type { Table } from '../../storage/table.ts';
-import { COMPARATORS, conditionForValue, project, search, type Condition, type ConditionGroup, type SortSpec } from '../../storage/search.ts';
+import { COMPARATORS, conditionForValue, project, search, sortComparer, type Condition, type ConditionGroup, type SearchOptions, type SortSpec } from '../../storage/search.ts';
+import { fetchHeldElsewhere, searchHeldElsewhere } from '../../replication/remote-read.ts';
 import type { DataRecord, PrimaryKey } from '../../storage/types.ts';
 import { defineOperation } from '../registry.ts';
 import type { OperationContext } from '../context.ts';
@@ -101,6 +102,22 @@ const sortSchema: z.ZodType<SortSpec> = z.lazy(() =>
   z.object({ attribute: z.string().min(1), descending: z.boolean().optional(), next: sortSchema.optional() }),
 ) as z.ZodType<SortSpec>;
 
+/**
+ * A search here, and on a sharded table with records held elsewhere (stubs) also on the other
+ * members (SPEC 4.10): their matches merged in, then sorted and paged as one result.
+ */
+async function searchEverywhere(context: OperationContext, table: Table, where: Condition | ConditionGroup, options: SearchOptions): Promise<DataRecord[]> {
+  const manager = context.node.replication;
+  if (!manager || table.stubCount() === 0) return search(table, where, options).records;
+  const group: ConditionGroup = 'conditions' in where ? where : { operator: 'and', conditions: [where] };
+  const local = search(table, where, { sort: options.sort }).records;
+  const remote = (await searchHeldElsewhere(manager, table, group)).map((stored) => stored.r);
+  const merged = [...local, ...remote];
+  if (options.sort) merged.sort(sortComparer(options.sort));
+  const offset = options.offset ?? 0;
+  return merged.slice(offset, options.limit === undefined ? undefined : offset + options.limit);
+}
+
 function depth(node: ConditionNode): number {
   return 'conditions' in node ? 1 + Math.max(0, ...node.conditions.map(depth)) : 0;
 }
@@ -111,11 +128,15 @@ export const searchOperations = [
     aliases: ['search_by_hash'],
     permission: 'any',
     schema: z.object({ database: databaseField, table: tableName, ids: z.array(primaryKeyValue).max(100_000), get_attributes: requestedAttributes }),
-    handler: (request, context) => {
+    handler: async (request, context) => {
       const table = tableOf(context, request.database, request.table);
+      const ids = request.ids as PrimaryKey[];
+      // Sharded tables: records held elsewhere (stubs here) come from a holder (SPEC 4.10).
+      const manager = context.node.replication;
+      const elsewhere = manager && table.stubCount() > 0 ? await fetchHeldElsewhere(manager, table, ids) : new Map<PrimaryKey, { r: DataRecord }>();
       const records: DataRecord[] = [];
-      for (const id of request.ids as PrimaryKey[]) {
-        const record = table.get(id);
+      for (const id of ids) {
+        const record = table.get(id) ?? elsewhere.get(id)?.r;
         if (record) records.push(record);
       }
       return shaped(table, records, request.get_attributes);
@@ -134,10 +155,10 @@ export const searchOperations = [
       offset: offsetField,
       sort: sortSchema.optional(),
     }),
-    handler: (request, context) => {
+    handler: async (request, context) => {
       const table = tableOf(context, request.database, request.table);
       refuseSecretAttributes(table, [request.attribute, ...sortAttributes(request.sort)]);
-      const { records } = search(table, conditionForValue(request.attribute, request.value), request);
+      const records = await searchEverywhere(context, table, conditionForValue(request.attribute, request.value), request);
       return shaped(table, records, request.get_attributes);
     },
   }),
@@ -159,11 +180,11 @@ export const searchOperations = [
         message: `conditions may nest at most ${MAX_CONDITION_DEPTH} levels`,
         path: ['conditions'],
       }),
-    handler: (request, context) => {
+    handler: async (request, context) => {
       const table = tableOf(context, request.database, request.table);
       const where: ConditionGroup = { operator: request.operator, conditions: request.conditions };
       refuseSecretAttributes(table, [...conditionAttributes(where), ...sortAttributes(request.sort)]);
-      const { records } = search(table, where, request);
+      const records = await searchEverywhere(context, table, where, request);
       return shaped(table, records, request.get_attributes);
     },
   }),

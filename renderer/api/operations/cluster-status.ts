@@ -30,6 +30,9 @@ export interface DatabaseSocket {
   lastError?: string;
   reconnectAttempts?: number;
   direction?: 'inbound' | 'outbound';
+  /** ours: bytes this node has sent and received on the socket */
+  bytes_sent?: number;
+  bytes_received?: number;
   /** ours, with lastReceivedStatus "Halted": why replication of the database stopped, and since when */
   halt_reason?: string;
   halted_since?: string;
@@ -40,7 +43,7 @@ export interface ClusterConnection {
   url?: string | null;
   replicates?: boolean | unknown;
   subscriptions?: unknown;
-  shard?: number;
+  shard?: number | null;
   database_sockets: DatabaseSocket[];
 }
 
@@ -49,8 +52,10 @@ export interface ClusterStatusResponse {
   node_name: string;
   url?: string | null;
   is_enabled: boolean;
-  shard?: number;
+  shard?: number | null;
   connections: ClusterConnection[];
+  /** ours: each replicated database's sharding settings and counts (parse with parseClusterSharding) */
+  sharding?: unknown;
 }
 
 /**

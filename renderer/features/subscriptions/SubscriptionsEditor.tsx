@@ -15,6 +15,7 @@ import type { OpsClient } from '../../api/ops-client.ts';
 import { Dialog } from '../../components/Dialog.tsx';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';
 import { readNodeRows, rowsByName } from '../topology/hdb-nodes.ts';
+import { ShardingPanel } from './ShardingPanel.tsx';
 import { diffPolicies, policyOn, subscriptionList, SYSTEM_DATABASE, tableKey, type Change, type Direction, type LinkPolicy, type TableRef } from './model.ts';
 
 export interface LinkEnd {
@@ -295,6 +296,7 @@ function Editor({ self, peer, onClose, onSaved }: { self: LinkEnd; peer: LinkEnd
           </div>
         </>
       )}
+      <ShardingPanel client={client} nodeLabel={self.label} />
     </div>
   );
 }

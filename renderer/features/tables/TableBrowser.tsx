@@ -24,6 +24,7 @@ import { useViewState } from '../connections/view-state.ts';
 import { toCsv, toJson } from './export.ts';
 import { buildRequest, columnsOf, initialQueryState, PAGE_SIZES, withoutSecrets, type QueryState } from './query-state.ts';
 import { RecordEditor } from './RecordEditor.tsx';
+import { RecordLocations } from './RecordLocations.tsx';
 import { RecordPanel } from './RecordPanel.tsx';
 import { RecordsGrid } from './RecordsGrid.tsx';
 import { SearchBar } from './SearchBar.tsx';
@@ -132,6 +133,8 @@ export function TableBrowser({ client, profile, table, onDropped }: TableBrowser
           {!readOnly && <IconButton icon="trash" label={`Drop table ${table.database}.${table.table}`} className="danger" onClick={() => setDropping(true)} />}
         </div>
       </div>
+
+      <RecordLocations description={described.data} />
 
       <SearchBar key={`${viewKey}:${query.mode}`} state={query} attributes={searchable} onApply={(search) => update({ ...search, page: 0 })} />
 

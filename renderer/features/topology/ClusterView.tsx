@@ -37,6 +37,8 @@ import { LinkPanel } from './LinkPanel.tsx';
 import { MatrixView, type StatusMemory } from './MatrixView.tsx';
 import { buildTopology, confirmedBy, isLiveLink, linkEnds, linkId, otherEnd, type Health, type Link, type Member } from './model.ts';
 import { NodePanel } from './NodePanel.tsx';
+import { ShardLegend } from './ShardLegend.tsx';
+import { shardColours, shardMark } from './shards.ts';
 import './topology.css';
 import { pendingHealth, TopologyGraph, type MemberView, type PendingLink, type Selection } from './TopologyGraph.tsx';
 
@@ -200,6 +202,7 @@ function ClusterWorkspace({ client, profile }: { client: OpsClient; profile: Con
   const profileById = useMemo(() => new Map(profiles.map((p) => [p.id, p])), [profiles]);
   const views = useMemo<MemberView[]>(() => {
     if (!topology) return [];
+    const colours = shardColours(topology.members.map((m) => m.shard));
     return topology.members.map((member) => {
       const saved = member.isCurrent ? profile : member.profileId ? profileById.get(member.profileId) : undefined;
       return {
@@ -208,6 +211,7 @@ function ClusterWorkspace({ client, profile }: { client: OpsClient; profile: Con
         colour: saved?.colour ?? null,
         production: saved?.production ?? false,
         linkCount: topology.links.filter((l) => l.a === member.id || l.b === member.id).length,
+        shard: shardMark(member.shard, colours),
       };
     });
   }, [topology, profileById, profile]);
@@ -527,6 +531,7 @@ function ClusterWorkspace({ client, profile }: { client: OpsClient; profile: Con
             aria-label={mode === 'graph' ? 'Cluster graph. Arrow keys move the selection between nodes; Delete asks to remove the selected link\'s far node from the cluster.' : undefined}
             data-testid="cluster-canvas"
           >
+            {mode === 'graph' && <ShardLegend shards={views.map((v) => v.member.shard)} />}
             {mode === 'graph' ? (
               <TopologyGraph
                 members={views}

@@ -30,8 +30,11 @@ interface LinkPanelProps {
   onDismiss: () => void;
 }
 
-function SocketRow({ socket }: { socket: DatabaseSocket }) {
-  const state = socketState(socket);
+/** A socket the node lists but does not replicate by design (a sharded database, another shard). */
+const BY_DESIGN = { tone: 'idle', word: 'Not replicated (sharded)' } as const;
+
+function SocketRow({ socket, byDesign }: { socket: DatabaseSocket; byDesign: boolean }) {
+  const state = byDesign ? BY_DESIGN : socketState(socket);
   const copy = socket.copy_progress;
   return (
     <tr data-testid={`link-socket-${socket.database}`}>
@@ -40,7 +43,7 @@ function SocketRow({ socket }: { socket: DatabaseSocket }) {
         <StatusBadge tone={state.tone} title={socket.lastError}>
           {state.word}
         </StatusBadge>
-        {!socket.connected && socket.lastError && <span className="row-error small block">{socket.lastError}</span>}
+        {!socket.connected && socket.lastError && <span className={`${byDesign ? 'muted' : 'row-error'} small block`}>{socket.lastError}</span>}
         {copy && !copy.done && <ProgressBar value={copy.copied} max={copy.total} label={`Initial copy of ${socket.database}`} text={`${formatNumber(copy.copied)} / ${formatNumber(copy.total)}`} />}
       </td>
       <td className="num">{socket.connected ? formatNumber(socket.latency ?? null, 'ms') : '—'}</td>
@@ -76,7 +79,7 @@ function SideTable({ view, labelOf }: { view: LinkView; labelOf: (id: string) =>
               </td>
             </tr>
           ) : (
-            sockets.map((socket) => <SocketRow key={socket.database} socket={socket} />)
+            sockets.map((socket) => <SocketRow key={socket.database} socket={socket} byDesign={view.notReplicated?.includes(socket.database) ?? false} />)
           )}
         </tbody>
       </table>

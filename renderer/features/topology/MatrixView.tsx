@@ -10,6 +10,7 @@ import type { ClusterStatusResponse } from '../../api/operations/cluster-status.
 import { formatAgo, formatNumber } from '../../lib/format.ts';
 import { heatBucket, linkId, matrixCell, type MatrixCell } from './model.ts';
 import type { MemberView, Selection } from './TopologyGraph.tsx';
+import { ShardChip } from './ShardLegend.tsx';
 
 export interface StatusMemory {
   status: ClusterStatusResponse;
@@ -58,6 +59,7 @@ export function MatrixView({ members, statusOf, memory, selection, now, onSelect
   const table = useRef<HTMLTableElement>(null);
   const ids = members.map((m) => m.member.id);
   const labelOf = (id: string) => members.find((m) => m.member.id === id)?.label ?? id;
+  const shardOf = (id: string) => members.find((m) => m.member.id === id)?.shard ?? null;
 
   function move(row: number, col: number) {
     const r = Math.max(0, Math.min(ids.length - 1, row));
@@ -105,6 +107,7 @@ export function MatrixView({ members, statusOf, memory, selection, now, onSelect
               {ids.map((id) => (
                 <th key={id} scope="col">
                   {labelOf(id)}
+                  {shardOf(id) && <ShardChip mark={shardOf(id)!} />}
                 </th>
               ))}
             </tr>
@@ -118,6 +121,7 @@ export function MatrixView({ members, statusOf, memory, selection, now, onSelect
                 <tr key={from}>
                   <th scope="row">
                     {labelOf(from)}
+                    {shardOf(from) && <ShardChip mark={shardOf(from)!} />}
                     {remembered && <span className="muted small block">stale · {formatAgo(remembered.at, now)}</span>}
                   </th>
                   {ids.map((to, c) => {

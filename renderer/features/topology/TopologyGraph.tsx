@@ -37,6 +37,8 @@ import { formatMs } from './format.ts';
 import type { XY } from './layout.ts';
 import type { Health, Link, Member } from './model.ts';
 import { linkId } from './model.ts';
+import { ShardChip } from './ShardLegend.tsx';
+import type { ShardMark } from './shards.ts';
 
 export type Selection = { kind: 'node'; id: string } | { kind: 'link'; id: string } | null;
 
@@ -69,6 +71,8 @@ export type MemberView = {
   colour: string | null;
   production: boolean;
   linkCount: number;
+  /** its shard and the colour it is drawn in; null: no shard (neutral) */
+  shard: ShardMark | null;
 };
 
 type MemberNodeData = MemberView & { selected: boolean };
@@ -99,8 +103,8 @@ const MemberNode = memo(function MemberNode({ data }: NodeProps<MemberFlowNode>)
   const tone = member.reachable ? (member.inCluster ? 'ok' : 'idle') : 'bad';
   return (
     <div
-      className={`member-node ${member.isCurrent ? 'current' : ''} ${member.reachable ? '' : 'unreachable'} ${data.selected ? 'is-selected' : ''}`}
-      style={{ '--conn': data.colour ?? 'var(--border-strong)' } as CSSProperties}
+      className={`member-node ${member.isCurrent ? 'current' : ''} ${member.reachable ? '' : 'unreachable'} ${data.selected ? 'is-selected' : ''} ${data.shard ? 'has-shard' : ''}`}
+      style={{ '--conn': data.colour ?? 'var(--border-strong)', ...(data.shard ? { '--shard': data.shard.colour } : {}) } as CSSProperties}
       data-testid={`member-${member.id}`}
       data-reachable={member.reachable}
     >
@@ -113,6 +117,7 @@ const MemberNode = memo(function MemberNode({ data }: NodeProps<MemberFlowNode>)
         <StatusBadge tone={tone}>{describeMember(data)}</StatusBadge>
         {member.isCurrent && <span className="member-note">this connection</span>}
         {!member.inCluster && member.reachable && <span className="member-note">not in this cluster</span>}
+        {data.shard && <ShardChip mark={data.shard} />}
       </div>
       <Handle
         type="source"
@@ -255,7 +260,7 @@ export function TopologyGraph({ members, links, pending, positions, selection, f
           position: old?.dragging ? old.position : (positions[view.member.id] ?? old?.position ?? { x: 0, y: 0 }),
           data: { ...view, selected: isSelected },
           selected: isSelected,
-          ariaLabel: `${view.label}${view.member.isCurrent ? ', this connection' : ''}, ${describeMember(view)}`,
+          ariaLabel: `${view.label}${view.member.isCurrent ? ', this connection' : ''}${view.shard ? `, shard ${view.shard.shard}` : ''}, ${describeMember(view)}`,
         };
       });
     });

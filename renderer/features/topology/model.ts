@@ -12,6 +12,7 @@ import type { OpsClient } from '../../api/ops-client.ts';
 import type { Tone } from '../../components/StatusBadge.tsx';
 import { flowOf, policyOn, SYSTEM_DATABASE } from '../subscriptions/model.ts';
 import { rowsByName, type NodeRow } from './hdb-nodes.ts';
+import { memberShard, replicatedSockets } from './shards.ts';
 
 /**
  * How the app knows a node: this connection, a saved connection, the connected node's
@@ -68,6 +69,8 @@ export interface Member {
   caInfo: Record<string, unknown> | null;
   /** its replication URL */
   replicationUrl: string | null;
+  /** its replication.shard, null when it has none (shards.ts) */
+  shard: number | null;
 }
 
 export type HealthKind = 'connected' | 'partial' | 'down' | 'one-sided' | 'copying' | 'pending' | 'failed' | 'unconfirmed';
@@ -91,6 +94,15 @@ export interface LinkView {
   from: string;
   to: string;
   connection: ClusterConnection;
+  /** databases `from` lists but does not replicate with `to` by design (sharded, other shard) */
+  notReplicated?: string[];
+}
+
+/** The view with only the sockets meant to carry data: what a link's health is judged on. */
+function carriedOnly(view: LinkView): LinkView {
+  if (!view.notReplicated) return view;
+  const skip = new Set(view.notReplicated);
+  return { ...view, connection: { ...view.connection, database_sockets: (view.connection.database_sockets ?? []).filter((s) => !skip.has(s.database)) } };
 }
 
 export interface Link {
@@ -213,6 +225,7 @@ export function buildTopology(snapshot: Snapshot): Topology {
       row,
       caInfo,
       replicationUrl,
+      shard: memberShard(id, reading, row, snapshot.readings),
     };
   });
   members.sort((x, y) => Number(y.isCurrent) - Number(x.isCurrent) || x.id.localeCompare(y.id, undefined, { numeric: true }));
@@ -225,7 +238,9 @@ export function buildTopology(snapshot: Snapshot): Topology {
       if (connection.name === r.name) continue;
       const id = linkId(r.name, connection.name);
       const list = views.get(id) ?? [];
-      list.push({ from: r.name, to: connection.name, connection });
+      const carried = new Set(replicatedSockets(r.status, connection).map((s) => s.database));
+      const notReplicated = (connection.database_sockets ?? []).map((s) => s.database).filter((d) => !carried.has(d));
+      list.push({ from: r.name, to: connection.name, connection, ...(notReplicated.length > 0 ? { notReplicated } : {}) });
       views.set(id, list);
     }
   }
@@ -234,7 +249,7 @@ export function buildTopology(snapshot: Snapshot): Topology {
     const [a, b] = linkEnds(id);
     const reporters = list.map((v) => v.from);
     const silent = reporters.length === 1 ? otherEnd({ a, b }, reporters[0]!) : null;
-    const health = linkHealth(list, silent !== null && !!readings.get(silent)?.status);
+    const health = linkHealth(list.map(carriedOnly), silent !== null && !!readings.get(silent)?.status);
     const sockets = list.flatMap((v) => v.connection.database_sockets ?? []).filter((s) => s.connected);
     const caller = chooseCaller(byId.get(a), byId.get(b), reporters);
     // Subscriptions as one end applies them (hdb_nodes replicates, so either end's records do).
@@ -286,7 +301,7 @@ export function matrixCell(from: string, to: string, status: ClusterStatusRespon
   if (!status) return { kind: 'no-data', latencyMs: null, up: 0, total: 0, stale };
   const connection = status.connections.find((c) => c.name === to);
   if (!connection) return { kind: 'none', latencyMs: null, up: 0, total: 0, stale };
-  const sockets = connection.database_sockets ?? [];
+  const sockets = replicatedSockets(status, connection);
   const up = sockets.filter((s) => s.connected).length;
   const latencyMs = maxOf(sockets.filter((s) => s.connected).map((s) => s.latency));
   const kind = up === 0 ? 'down' : up < sockets.length ? 'partial' : 'up';
