@@ -1,7 +1,9 @@
 /**
  * Where a table's records live (SPEC 4.10): its sharding settings and each member's stored
  * record count, asked over the links (describe_table). Members that do not answer are named
- * with the reason instead.
+ * with the reason instead. Only for databases with sharding settings: a fully replicated table
+ * is on every member, and describe_table of it keeps HarperDB's shape and costs no round trip
+ * to every peer (the table browser asks for it on every page).
  */
 import type { Config } from '../config/index.ts';
 import type { Table } from '../storage/table.ts';
@@ -10,15 +12,16 @@ import { RECORD_COUNT } from './peer-requests.ts';
 import { membersOf, shardingOf } from './sharding.ts';
 
 export interface RecordDistribution {
-  sharding: { sharded: boolean; replicateTo: number | null } | null;
+  sharding: { sharded: boolean; replicateTo: number | null };
   record_count_by_node: Record<string, number>;
   record_count_errors?: Record<string, string>;
 }
 
-export async function recordDistribution(manager: ReplicationManager | null, config: Config, nodeName: string, table: Table): Promise<RecordDistribution> {
+export async function recordDistribution(manager: ReplicationManager | null, config: Config, nodeName: string, table: Table): Promise<RecordDistribution | null> {
   const database = table.definition.database;
   const settings = shardingOf(config, database);
-  const sharding = settings ? { sharded: settings.sharded, replicateTo: settings.replicateTo } : null;
+  if (!settings) return null;
+  const sharding = { sharded: settings.sharded, replicateTo: settings.replicateTo };
   const counts: Record<string, number> = { [nodeName]: table.recordCount() };
   const errors: Record<string, string> = {};
   if (manager && table.definition.replicate) {
