@@ -50,8 +50,11 @@ function formatTable(results: ScenarioResult[]): string {
   return [format(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...lines.map(format)].join('\n');
 }
 
-/** NaN (JSON null in the report): a run that could not measure it. */
-const unmeasured = (values: Array<number | null>) => values.some((v) => v === null || Number.isNaN(v));
+/** NaN (JSON null in the report): a run that could not measure it. A declaration, not a const:
+ * the table is printed by top-level code above, before a const here would be initialised. */
+function unmeasured(values: Array<number | null>): boolean {
+  return values.some((v) => v === null || Number.isNaN(v));
+}
 
 function sum(values: Array<number | null>): string {
   return unmeasured(values) ? 'n/a (failed)' : String((values as number[]).reduce((a, b) => a + b, 0));
