@@ -59,4 +59,10 @@ export async function awayPastHorizon(cluster: Cluster, key: string): Promise<vo
   await waitFor(`A and B to forget the delete of ${key}`, async () => (await horizonOf(a)) > before[0]! && (await horizonOf(b)) > before[1]!, 30_000, 200);
   await c.startProcess();
   await waitFor('C to halt replication', async () => (await socketTo(c, a.host))?.lastReceivedStatus === 'Halted', 20_000, 100);
+  // A link can read Halted (held by the peer's side) a moment before C has recorded its own
+  // halt and can list its rows: wait for what the tests then ask of cluster_horizon.
+  await waitFor('C to list the database as halted', async () => {
+    const horizon = await c.ok<{ halted: Array<{ database: string }> }>({ operation: 'cluster_horizon' });
+    return horizon.halted.some((h) => h.database === HORIZON_DB);
+  }, 20_000, 100);
 }
