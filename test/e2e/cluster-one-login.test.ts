@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, newAppPage, SCREENSHOTS, shoot, uiSkipReason } from '../support/browser.ts';
+import { launchChromium, newAppPage, SCREENSHOTS, shoot, uiSkipReason, serialSteps } from '../support/browser.ts';
 import { Cluster, waitFor, waitForLink } from '../support/cluster.ts';
 import { ADMIN, type NodeProcess } from '../support/node-process.ts';
 
@@ -82,17 +82,7 @@ after(async () => {
 });
 
 test('the whole cluster from one login; remove a node and re-add it by drag', { timeout: 120_000, skip: uiSkipReason ?? false }, async (t) => {
-  let failed: string | null = null;
-  const step = (name: string, body: () => Promise<void>) =>
-    t.test(name, { skip: failed ? `"${failed}" failed` : false }, async () => {
-      try {
-        await body();
-      } catch (error) {
-        failed = name;
-        await page.screenshot({ path: path.join(SCREENSHOTS, 'cluster-one-login-failure.png') }).catch(() => undefined);
-        throw error;
-      }
-    });
+  const step = serialSteps(t, () => page, 'cluster-one-login');
 
   await step('one login: 3 members, 3 healthy links, nothing "not reachable"', async () => {
     await page.goto(a.url);

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, newAppPage, SCREENSHOTS, shoot, uiSkipReason } from '../support/browser.ts';
+import { launchChromium, newAppPage, SCREENSHOTS, shoot, uiSkipReason, serialSteps } from '../support/browser.ts';
 import { Cluster, waitFor, waitForLink } from '../support/cluster.ts';
 import { ADMIN, type NodeProcess } from '../support/node-process.ts';
 
@@ -70,17 +70,7 @@ after(async () => {
 });
 
 test('shard colours and legend, records per node, sharding settings, a member that did not answer', { timeout: 150_000, skip: uiSkipReason ?? false }, async (t) => {
-  let failed: string | null = null;
-  const step = (name: string, body: () => Promise<void>) =>
-    t.test(name, { skip: failed ? `"${failed}" failed` : false }, async () => {
-      try {
-        await body();
-      } catch (error) {
-        failed = name;
-        await page.screenshot({ path: path.join(SCREENSHOTS, 'sharding-failure.png') }).catch(() => undefined);
-        throw error;
-      }
-    });
+  const step = serialSteps(t, () => page, 'sharding');
 
   await step('C holds none of the records A wrote to the sharded database', async () => {
     assert.equal(await heldOn(a), RECORDS);

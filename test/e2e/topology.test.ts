@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, newAppPage, SCREENSHOTS, shoot as shootPage, STEP_TIMEOUT_MS, uiSkipReason } from '../support/browser.ts';
+import { launchChromium, newAppPage, SCREENSHOTS, shoot as shootPage, STEP_TIMEOUT_MS, uiSkipReason, serialSteps } from '../support/browser.ts';
 import { Cluster, waitFor, waitForConvergence } from '../support/cluster.ts';
 import { ADMIN, type NodeProcess } from '../support/node-process.ts';
 
@@ -170,17 +170,7 @@ after(async () => {
 
 test('the cluster view against real nodes', { timeout: 90_000, skip: skipReason ?? false }, async (t) => {
   // Each step builds on the last: after a failure the rest are skipped, and the screen is kept.
-  let failed: string | null = null;
-  const step = (name: string, body: () => Promise<void>) =>
-    t.test(name, { skip: failed ? `"${failed}" failed` : false }, async () => {
-      try {
-        await body();
-      } catch (error) {
-        failed = name;
-        await page.screenshot({ path: path.join(SCREENSHOTS, 'topology-failure.png') }).catch(() => undefined);
-        throw error;
-      }
-    });
+  const step = serialSteps(t, () => page, 'topology');
 
   await step('logs in and shows the node serving the UI alone', async () => {
     await page.goto(a.url);

@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { TestContext } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -39,4 +40,22 @@ export async function shoot(page: Page, name: string): Promise<void> {
     await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${colorScheme}.png`) });
   }
   await page.emulateMedia({ colorScheme: 'light' });
+}
+
+/**
+ * Steps of one long browser scenario as subtests: once a step fails, the rest are skipped with
+ * its name (they build on it), and a screenshot of the page is saved as `<name>-failure.png`.
+ */
+export function serialSteps(t: TestContext, page: () => Page, name: string): (step: string, body: () => Promise<void>) => Promise<void> {
+  let failed: string | null = null;
+  return (step, body) =>
+    t.test(step, { skip: failed ? `"${failed}" failed` : false }, async () => {
+      try {
+        await body();
+      } catch (error) {
+        failed = step;
+        await page().screenshot({ path: path.join(SCREENSHOTS, `${name}-failure.png`) }).catch(() => undefined);
+        throw error;
+      }
+    });
 }
