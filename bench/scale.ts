@@ -223,24 +223,30 @@ async function joinEleventh(nodes: NodeProcess[], statusCalls: number): Promise<
 // ---- replicated throughput and its CPU cost ----
 
 async function replicatedThroughput(nodes: NodeProcess[], records: number): Promise<{ rate: number; cpuPerCopyUs: number; details: Record<string, unknown> }> {
-  const clients = nodes.map((node) => new OpsClient(node.url, basicAuth(ADMIN.username, ADMIN.password), 8));
+  const opened: OpsClient[] = [];
+  // Fresh connections for each phase: a keep-alive socket left idle past the server's timeout
+  // (while another phase runs) can be reset under the next request that reuses it.
+  const connect = (node: NodeProcess) => {
+    const client = new OpsClient(node.url, basicAuth(ADMIN.username, ADMIN.password), 8);
+    opened.push(client);
+    return client;
+  };
+  const [first, ...rest] = nodes as [NodeProcess, ...NodeProcess[]];
   try {
-    const [writer, ...replicas] = clients as [OpsClient, ...OpsClient[]];
-    note(`replicated throughput at ${nodes.length} nodes: ${records} records to ${nodes[0]!.host}`);
+    note(`replicated throughput at ${nodes.length} nodes: ${records} records to ${first.host}`);
     // Warm up: a first batch everywhere, so the run measures the steady state.
     const warm = BATCH_SIZE * 4;
-    await insertBatches(writer, 1_000_000_000, warm);
+    await insertBatches(connect(first), 1_000_000_000, warm);
     const warmStart = nowMs();
-    await waitUntil('warm-up replicated', async () => (await counts(replicas)).every((n) => n === warm), REPLICATION_TIMEOUT_MS);
+    const warmReplicas = rest.map(connect);
+    await waitUntil('warm-up replicated', async () => (await counts(warmReplicas)).every((n) => n === warm), REPLICATION_TIMEOUT_MS);
     note(`warm-up (${warm} records) replicated in ${round(nowMs() - warmStart)} ms after its writes`);
-    // A fresh writer connection: the warm-up's may have idled past the server's keep-alive timeout
-    // (a reused socket the server is closing resets the next request).
-    const fresh = new OpsClient(nodes[0]!.url, basicAuth(ADMIN.username, ADMIN.password), 8);
-    clients.push(fresh);
+    const writer = connect(first);
     const cpuBefore = cpuOf(nodes);
     const start = nowMs();
-    await insertBatches(fresh, 0, records);
+    await insertBatches(writer, 0, records);
     const written = nowMs();
+    const replicas = rest.map(connect);
     await waitUntil('every replica has every record', async () => (await counts(replicas)).every((n) => n === warm + records), REPLICATION_TIMEOUT_MS, 5);
     const end = nowMs();
     const cpuAfter = cpuOf(nodes);
@@ -263,7 +269,7 @@ async function replicatedThroughput(nodes: NodeProcess[], records: number): Prom
       },
     };
   } finally {
-    clients.forEach((client) => client.close());
+    opened.forEach((client) => client.close());
   }
 }
 
