@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Cluster, linkedToAll, startClusterNode, waitForConvergence, waitForFullMesh, waitForVersionsAgree } from '../support/cluster.ts';
+import { LATENCY_PING_INTERVAL_MS, PING_INTERVAL_MS } from '../../node-core/replication/liveness.ts';
 import { ADMIN, freshLoopbackAddress, waitFor, type NodeProcess } from '../support/node-process.ts';
 
 const NODES = 10;
@@ -19,7 +20,7 @@ const MESH_TIMEOUT_MS = 120_000;
 const CONVERGE_TIMEOUT_MS = 60_000;
 
 interface Status {
-  connections: Array<{ name: string; database_sockets: Array<{ database: string; connected: boolean }> }>;
+  connections: Array<{ name: string; database_sockets: Array<{ database: string; connected: boolean; latency?: number | null }> }>;
 }
 
 describe(`a ${NODES}-node full mesh`, () => {
@@ -44,6 +45,19 @@ describe(`a ${NODES}-node full mesh`, () => {
       assert.deepEqual(status.connections.map((c) => c.name).sort(), others, `${node.host}'s connections`);
       assert.ok(linkedToAll(status, others, DATABASES), `${node.host}: ${JSON.stringify(status.connections.map((c) => [c.name, c.database_sockets]))}`);
     }
+  });
+
+  test('both ends of every link measure latency (a link that hears its peer pings less, not never)', async () => {
+    // Each end pings at least every LATENCY_PING_INTERVAL_MS; allow two of them and a tick.
+    await waitFor(
+      'a measured latency on every socket of every member',
+      async () => {
+        const statuses = await Promise.all(nodes.map((node) => node.ok<Status>({ operation: 'cluster_status' })));
+        return statuses.every((status) => status.connections.every((c) => c.database_sockets.every((s) => typeof s.latency === 'number')));
+      },
+      2 * LATENCY_PING_INTERVAL_MS + PING_INTERVAL_MS,
+      200,
+    );
   });
 
   test('writes on three different members reach all ten, once each', async () => {
