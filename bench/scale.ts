@@ -17,7 +17,7 @@
  * BENCH_SCALE_MESHES picks the mesh sizes (default 3,6,10).
  */
 import type { Page } from 'playwright-core';
-import { Cluster, cpuSeconds, linkedToAll, startClusterNode, waitForFullMesh } from '../test/support/cluster.ts';
+import { cpuSeconds, linkedToAll, startCluster, startClusterNode, waitForFullMesh } from '../test/support/cluster.ts';
 import { launchChromium, uiSkipReason } from '../test/support/browser.ts';
 import { ADMIN, basicAuth, freshLoopbackAddress, type NodeProcess } from '../test/support/node-process.ts';
 import { emit, envInt, latencyDetails, note, nowMs, onCleanup, onEmergency, OpsClient, percentile, resource, round, scaled, SCALE, tempDir } from './lib.ts';
@@ -100,7 +100,7 @@ export async function run(): Promise<void> {
 async function startMesh(size: number): Promise<{ nodes: NodeProcess[]; release: () => Promise<void> }> {
   note(`starting a ${size}-node full mesh`);
   const started = nowMs();
-  const cluster = await Cluster.start(size, { mesh: true, perNode: () => ({ root: tempDir(`scale${size}-`).path }) });
+  const cluster = await startCluster(size, { mesh: true, perNode: () => ({ root: tempDir(`scale${size}-`).path }) });
   const unregister = onEmergency(() => cluster.nodes.forEach((node) => void node.kill()));
   const { release } = resource(async () => {
     await cluster.cleanup();
