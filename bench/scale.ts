@@ -292,13 +292,22 @@ async function insertBatches(client: OpsClient, first: number, total: number): P
   await Promise.all(Array.from({ length: BATCHES_IN_FLIGHT }, worker));
 }
 
+/** Tries of a record count before a connection error fails the run. */
+const READ_ATTEMPTS = 3;
+
 function counts(clients: readonly OpsClient[]): Promise<number[]> {
   return Promise.all(
     clients.map(async (client, i) => {
-      const description = await client.ok<{ record_count: number }>({ operation: 'describe_table', database: DATABASE, table: TABLE }).catch((error: Error) => {
-        throw new Error(`describe_table on replica ${i + 1} failed: ${error.message}`);
-      });
-      return description.record_count;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return (await client.ok<{ record_count: number }>({ operation: 'describe_table', database: DATABASE, table: TABLE })).record_count;
+        } catch (error) {
+          const message = (error as Error).message;
+          // A read is safe to repeat; a reset keep-alive socket is the client's luck, not a figure.
+          if (attempt >= READ_ATTEMPTS || !/ECONNRESET|socket hang up/.test(message)) throw new Error(`describe_table on replica ${i + 1} failed: ${message}`);
+          note(`describe_table on replica ${i + 1}: ${message}; retrying (${attempt}/${READ_ATTEMPTS})`);
+        }
+      }
     }),
   );
 }
