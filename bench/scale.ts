@@ -186,9 +186,18 @@ async function joinEleventh(nodes: NodeProcess[], statusCalls: number): Promise<
   await joiner.ok({ operation: 'add_node', hostname: nodes[0]!.host, authorization: { username: ADMIN.username, password: ADMIN.password } });
   const addNodeMs = nowMs() - start;
   let seenByAllMs = 0;
+  /** when each member first showed a connected link to the new node, and it to each member (ms after add_node was sent) */
+  const firstLinked = nodes.map(() => 0);
+  const joinerLinked = nodes.map(() => 0);
   const deadline = start + MESH_TIMEOUT_MS;
   for (;;) {
     const [own, ...theirs] = await Promise.all([joiner, ...nodes].map((node) => node.ok<MeshStatus>({ operation: 'cluster_status' })));
+    theirs.forEach((status, i) => {
+      if (!firstLinked[i] && linkedToAll(status, [joiner.host], databases)) firstLinked[i] = nowMs() - start;
+    });
+    members.forEach((member, i) => {
+      if (!joinerLinked[i] && linkedToAll(own!, [member], databases)) joinerLinked[i] = nowMs() - start;
+    });
     const membersSee = theirs.every((status) => linkedToAll(status, [joiner.host], databases));
     if (membersSee && !seenByAllMs) seenByAllMs = nowMs() - start;
     if (membersSee && linkedToAll(own!, members, databases)) break;
@@ -205,6 +214,8 @@ async function joinEleventh(nodes: NodeProcess[], statusCalls: number): Promise<
       members: nodes.length,
       add_node_ms: round(addNodeMs),
       every_member_linked_to_it_ms: round(seenByAllMs),
+      member_linked_ms: firstLinked.map((t) => round(t)),
+      new_node_linked_to_member_ms: joinerLinked.map((t) => round(t)),
       how: `add_node on the new node to one member, until every member's cluster_status shows a connected link to it for ${databases.join(' and ')} and it shows all ${nodes.length}`,
     },
   });
