@@ -22,6 +22,24 @@ import { checkHolders, copiedInFull, incomingWins, type CopiedRecord } from './s
 export const COPY_COMMIT_ITEMS = 20_000;
 assertInvariant(COPY_COMMIT_ITEMS + COPY_BATCH_RECORDS <= MAX_BULK_ROWS, 'a copy batch (plus the frame that overfills it) fits one bulk load');
 
+/**
+ * Test-only: PEERDESK_TEST_COPY_COMMIT_ITEMS commits smaller batches (read once, at start), so
+ * a test of a small table sees several commits, hence resume points, before a kill.
+ */
+export const TEST_COPY_COMMIT_ITEMS_ENV = 'PEERDESK_TEST_COPY_COMMIT_ITEMS';
+
+export function copyCommitItems(env: Record<string, string | undefined> = process.env): number {
+  const text = env[TEST_COPY_COMMIT_ITEMS_ENV];
+  if (text === undefined || text === '') return COPY_COMMIT_ITEMS;
+  const items = Number(text);
+  if (!Number.isInteger(items) || items < 1 || items > COPY_COMMIT_ITEMS) {
+    throw new Error(`${TEST_COPY_COMMIT_ITEMS_ENV}=${JSON.stringify(text)}: expected an integer from 1 to ${COPY_COMMIT_ITEMS}`);
+  }
+  return items;
+}
+
+const COMMIT_ITEMS = copyCommitItems();
+
 export interface BatchOwner {
   readonly database: Database;
   readonly clock: HybridLogicalClock;
@@ -51,7 +69,7 @@ export class CopyBatcher {
     if (!this.owner.database.table(message.table)) throw new ProtocolError(`copy of unknown table '${this.owner.database.name}.${message.table}'`);
     this.#frames.push(message);
     this.#items += message.records.length;
-    if (this.#items >= COPY_COMMIT_ITEMS) await this.#flush();
+    if (this.#items >= COMMIT_ITEMS) await this.#flush();
   }
 
   /** Commit what is gathered and wait for every commit. */
