@@ -6,6 +6,7 @@
 import { Packr } from 'msgpackr';
 import { z } from 'zod';
 import { peerMessageProblem } from '../security/peer-input.ts';
+import { MAX_NAME_LENGTH, MAX_PRIMARY_KEY_BYTES } from '../storage/names.ts';
 import type { DataRecord, LogEntry, PrimaryKey } from '../storage/types.ts';
 import { isNetworkMessageType, parseNetworkMessage, type NetworkMessage } from './network-messages.ts';
 
@@ -56,9 +57,10 @@ export type CopyStage = (typeof COPY_STAGES)[number];
  */
 export const copyResumeSchema = z.object({
   sequence: z.number().int().min(0),
-  table: z.string().min(1).max(128),
+  table: z.string().min(1).max(MAX_NAME_LENGTH),
   stage: z.enum(COPY_STAGES),
-  afterKey: z.union([z.string().max(1024), z.number()]),
+  // Any primary key a table accepts (at most MAX_PRIMARY_KEY_BYTES, so at most that many characters).
+  afterKey: z.union([z.string().min(1).max(MAX_PRIMARY_KEY_BYTES), z.number().finite()]),
 });
 export type CopyResume = z.infer<typeof copyResumeSchema>;
 
