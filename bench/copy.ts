@@ -6,6 +6,7 @@
  * copy and restarted, with the time from the restart to a complete table and how many records
  * the sender sent again after the restart.
  *
+ * BENCH_COPY_RESUME=0 skips the resume figure (quicker runs while tuning).
  * BENCH_COPY_PROFILE=<dir>: the source and the first new member write CPU profiles there (on
  * SIGTERM, at the end of their part).
  */
@@ -74,6 +75,7 @@ export async function run(): Promise<void> {
   if (profileDir) await joiner.stop();
   await joiner.cleanup();
 
+  if (process.env.BENCH_COPY_RESUME === '0') return;
   note('copy: a new member killed at about half the copy, then restarted');
   const resumer = await startClusterNode({ root: tempDir('copy-resumer-').path });
   onCleanup(() => resumer.cleanup());

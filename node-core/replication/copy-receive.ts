@@ -2,8 +2,8 @@
  * Receiving an initial copy into a database never synced: frames are gathered into batches of
  * COPY_COMMIT_ITEMS items and each batch is committed in one transaction (storage/bulk-load.ts)
  * together with the copy's resume point (copy-resume.ts), while the next batch fills. Memory is
- * bounded by two batches plus the link's queue of frames (the link stops reading the socket
- * when its queue is full, and the sender waits on its send buffer). The conflict rule decides
+ * bounded by MAX_COPY_COMMITS_IN_FLIGHT + 1 batches plus the link's queue of frames (the link
+ * stops reading the socket when its queue is full, and the sender waits on its send buffer). The conflict rule decides
  * every item, so a copy into a node with writes of its own, or a resumed copy that overlaps
  * what it already has, changes nothing that is newer.
  */
@@ -19,8 +19,13 @@ import { COPY_BATCH_RECORDS, ProtocolError, type CopyMessage, type CopyStage } f
 import { checkHolders, copiedInFull, incomingWins, type CopiedRecord } from './stubs.ts';
 
 /** Items committed per transaction on the receiving side of an initial copy. */
-export const COPY_COMMIT_ITEMS = 20_000;
+export const COPY_COMMIT_ITEMS = 10_000;
 assertInvariant(COPY_COMMIT_ITEMS + COPY_BATCH_RECORDS <= MAX_BULK_ROWS, 'a copy batch (plus the frame that overfills it) fits one bulk load');
+/**
+ * Batches queued for commit at once (lmdb-js runs them in order): frames of the next batch are
+ * read and decoded while earlier batches commit.
+ */
+export const MAX_COPY_COMMITS_IN_FLIGHT = 3;
 
 /**
  * Test-only: PEERDESK_TEST_COPY_COMMIT_ITEMS commits smaller batches (read once, at start), so
@@ -57,10 +62,10 @@ export interface BatchOwner {
 export class CopyBatcher {
   #frames: CopyMessage[] = [];
   #items = 0;
-  /** items committed by this copy so far */
-  #committedItems = 0;
-  /** the batch committing now (one at a time, so batches commit in order) */
-  #committing: Promise<void> | null = null;
+  /** items of this copy in batches queued for commit or committed (each batch's resume point counts its own) */
+  #queuedItems = 0;
+  /** batches queued for commit, oldest first (lmdb-js commits them in this order) */
+  readonly #committing: Array<Promise<void>> = [];
 
   constructor(private readonly owner: BatchOwner) {}
 
@@ -75,7 +80,7 @@ export class CopyBatcher {
   /** Commit what is gathered and wait for every commit. */
   async finish(): Promise<void> {
     await this.#flush();
-    await this.#committing;
+    await Promise.all(this.#committing.splice(0));
   }
 
   async #flush(): Promise<void> {
@@ -84,33 +89,32 @@ export class CopyBatcher {
     const items = this.#items;
     this.#frames = [];
     this.#items = 0;
-    // Wait for the previous batch: one commit in flight while the next batch fills.
-    await this.#committing;
     const committing = this.#commit(frames, items);
     committing.catch((error: unknown) => this.owner.fail(error));
-    this.#committing = committing;
+    this.#committing.push(committing);
+    if (this.#committing.length >= MAX_COPY_COMMITS_IN_FLIGHT) await this.#committing.shift();
   }
 
   async #commit(frames: CopyMessage[], items: number): Promise<void> {
     const { database, clock } = this.owner;
     const batches: BulkBatch[] = frames.map((frame) => ({ table: database.table(frame.table)!, rows: frame.records }));
     const last = frames[frames.length - 1]!;
-    const state = this.#stateAfter(last, items);
+    this.#queuedItems += items;
+    const state = this.#stateAfter(last);
     const storedAt = clock.next();
     const decide = (table: Table, row: CopiedRecord): BulkWrite => decideRow(database, clock, table, row);
     await bulkLoad(database, batches, { decide, storedAt, finish: (meta) => state && writeCopyState(meta, state) });
-    this.#committedItems += items;
     database.notifyTablesChanged([...new Set(frames.map((f) => f.table))]);
     this.owner.committed(items);
   }
 
   /** The resume point once this batch is in (none from a sender that does not name stages). */
-  #stateAfter(last: CopyMessage, items: number): CopyState | null {
+  #stateAfter(last: CopyMessage): CopyState | null {
     const stage: CopyStage | undefined = last.stage;
     const lastKey: PrimaryKey | undefined = last.records[last.records.length - 1]?.[0];
     if (stage === undefined || lastKey === undefined) return null;
     const { peer, sequence, base } = this.owner;
-    return { peer, sequence, table: last.table, stage, afterKey: lastKey, copied: base + this.#committedItems + items };
+    return { peer, sequence, table: last.table, stage, afterKey: lastKey, copied: base + this.#queuedItems };
   }
 }
 
