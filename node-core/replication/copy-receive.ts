@@ -1,6 +1,6 @@
 /**
  * Receiving an initial copy into a database never synced: frames are gathered into batches of
- * COPY_COMMIT_ITEMS items and each batch is committed in one transaction (storage/bulk-load.ts)
+ * up to COPY_COMMIT_ITEMS items and each batch is committed in one transaction (storage/bulk-load.ts)
  * together with the copy's resume point (copy-resume.ts), while the next batch fills. Memory is
  * bounded by MAX_COPY_COMMITS_IN_FLIGHT + 1 batches plus the link's queue of frames (the link
  * stops reading the socket when its queue is full, and the sender waits on its send buffer). The conflict rule decides
@@ -21,6 +21,19 @@ import { checkHolders, copiedInFull, incomingWins, type CopiedRecord } from './s
 /** Items committed per transaction on the receiving side of an initial copy. */
 export const COPY_COMMIT_ITEMS = 10_000;
 assertInvariant(COPY_COMMIT_ITEMS + COPY_BATCH_RECORDS <= MAX_BULK_ROWS, 'a copy batch (plus the frame that overfills it) fits one bulk load');
+/**
+ * A copy commits in at least about this many batches, so its progress (counted at commit) moves
+ * in steps of at most 1/COPY_MIN_COMMITS of the total, down to batches of COPY_MIN_COMMIT_ITEMS.
+ */
+export const COPY_MIN_COMMITS = 20;
+export const COPY_MIN_COMMIT_ITEMS = 500;
+assertInvariant(COPY_MIN_COMMIT_ITEMS <= COPY_COMMIT_ITEMS, 'the smallest copy batch is within the largest');
+
+/** Items per commit for a copy of `total` items, at most `largest`. */
+export function commitItemsFor(total: number, largest: number): number {
+  return Math.min(largest, Math.max(COPY_MIN_COMMIT_ITEMS, Math.ceil(total / COPY_MIN_COMMITS)));
+}
+
 /**
  * Batches queued for commit at once (lmdb-js runs them in order): frames of the next batch are
  * read and decoded while earlier batches commit.
@@ -51,6 +64,8 @@ export interface BatchOwner {
   /** the copy's identity for its resume point */
   readonly peer: string;
   readonly sequence: number;
+  /** items this copy announced (sizes its batches) */
+  readonly total: number;
   /** items committed before this copy started (a resumed copy) */
   readonly base: number;
   /** a batch committed: `items` more are copied */
@@ -67,14 +82,18 @@ export class CopyBatcher {
   /** batches queued for commit, oldest first (lmdb-js commits them in this order) */
   readonly #committing: Array<Promise<void>> = [];
 
-  constructor(private readonly owner: BatchOwner) {}
+  readonly #commitItems: number;
+
+  constructor(private readonly owner: BatchOwner) {
+    this.#commitItems = commitItemsFor(owner.total, COMMIT_ITEMS);
+  }
 
   /** Add a frame; commits a batch once COPY_COMMIT_ITEMS are gathered. */
   async add(message: CopyMessage): Promise<void> {
     if (!this.owner.database.table(message.table)) throw new ProtocolError(`copy of unknown table '${this.owner.database.name}.${message.table}'`);
     this.#frames.push(message);
     this.#items += message.records.length;
-    if (this.#items >= COMMIT_ITEMS) await this.#flush();
+    if (this.#items >= this.#commitItems) await this.#flush();
   }
 
   /** Commit what is gathered and wait for every commit. */

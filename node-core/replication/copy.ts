@@ -180,7 +180,7 @@ export class CopyReceiver {
     this.#batcher =
       database.getMeta<boolean>(SYNCED_KEY) === true
         ? null
-        : new CopyBatcher({ database, clock, peer, sequence: message.sequence, base, committed: (items) => this.#committed(progress, items), fail: this.fail });
+        : new CopyBatcher({ database, clock, peer, sequence: message.sequence, total: message.total, base, committed: (items) => this.#committed(progress, items), fail: this.fail });
     logger.info('Receiving database copy', { peer, database: database.name, total: progress.total, ...(base > 0 ? { resumedFrom: base } : {}) });
   }
 

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { copyProgressStatus, MIN_RATE_WINDOW_MS } from '../../node-core/replication/copy-rate.ts';
+import { commitItemsFor, COPY_COMMIT_ITEMS, COPY_MIN_COMMIT_ITEMS, COPY_MIN_COMMITS } from '../../node-core/replication/copy-receive.ts';
 import type { CopyProgress } from '../../node-core/replication/copy.ts';
 import { copyProgressText } from '../../renderer/features/status/copy-progress.ts';
 
@@ -47,5 +48,14 @@ describe('the app shows copy progress with its rate', () => {
   test('a node that reports no rate (an older version): the counts alone', () => {
     assert.equal(copyProgressText({ copied: 25, total: 100, done: false }), '25 / 100');
     assert.equal(copyProgressText({ copied: 25, total: 100, done: false, records_per_s: null, eta_s: null, resumed_from: 0 }), '25 / 100');
+  });
+});
+
+describe('copy batch sizes', () => {
+  test('a small copy still commits (and reports progress) in about COPY_MIN_COMMITS steps; a large one in batches of COPY_COMMIT_ITEMS', () => {
+    assert.equal(commitItemsFor(10_000, COPY_COMMIT_ITEMS), Math.max(COPY_MIN_COMMIT_ITEMS, 10_000 / COPY_MIN_COMMITS));
+    assert.equal(commitItemsFor(100, COPY_COMMIT_ITEMS), COPY_MIN_COMMIT_ITEMS);
+    assert.equal(commitItemsFor(1_000_000, COPY_COMMIT_ITEMS), COPY_COMMIT_ITEMS);
+    assert.equal(commitItemsFor(1_000_000, 300), 300, 'the test override caps it');
   });
 });
