@@ -439,6 +439,7 @@ export class Link {
       sendFrame: (frame: Buffer) => this.#sendBytes(frame),
       drained: () => this.#drained(),
       ending: () => this.#machine.isEnding,
+      copyResume: () => this.#peerHello?.copyResume ?? null,
       bufferedAmount: () => this.socket.bufferedAmount,
       fail: (error: unknown) => this.#fail(error),
     };

@@ -3,6 +3,7 @@
  * replicated database, plus our lag, pending and copy progress figures. Never credentials.
  */
 import { caInfo } from './ca-info.ts';
+import { copyProgressStatus } from './copy-rate.ts';
 import { horizonStatus } from './horizon.ts';
 import { linkKey, type Link } from './link.ts';
 import type { ReplicationManager } from './manager.ts';
@@ -132,7 +133,7 @@ function socketStatus(link: Link, database: string): Record<string, unknown> {
     pending_transactions: link.pendingTransactions(),
     bytes_sent: link.bytesSent,
     bytes_received: link.bytesReceived,
-    ...(copy ? { copy_progress: { copied: copy.copied, total: copy.total, done: copy.done } } : {}),
+    ...(copy ? { copy_progress: copyProgressStatus(copy, now) } : {}),
     ...horizonStatus(link),
   };
 }

@@ -53,10 +53,13 @@ export interface DatabaseSnapshot {
   sequence: number;
   /** records, tombstones and stubs of `table` in the snapshot: the items a copy of it carries */
   count(table: Table): number;
-  records(table: Table): Generator<{ key: PrimaryKey; stored: StoredRecord }>;
-  tombstones(table: Table): Generator<{ key: PrimaryKey; tombstone: Tombstone }>;
+  /** keys in one of a table's stores after `after` (all without it): what a resumed copy has left */
+  countAfter(table: Table, store: 'records' | 'stubs' | 'tombstones', after?: PrimaryKey): number;
+  /** the generators start after `after` when given (a resumed copy) */
+  records(table: Table, after?: PrimaryKey): Generator<{ key: PrimaryKey; stored: StoredRecord }>;
+  tombstones(table: Table, after?: PrimaryKey): Generator<{ key: PrimaryKey; tombstone: Tombstone }>;
   /** sharded tables: records this node does not hold (key, version, holders) */
-  stubs(table: Table): Generator<{ key: PrimaryKey; stub: Stub }>;
+  stubs(table: Table, after?: PrimaryKey): Generator<{ key: PrimaryKey; stub: Stub }>;
   release(): void;
 }
 
@@ -72,6 +75,11 @@ export interface CommitEvent {
   database: string;
   sequence: number;
   entry: LogEntry;
+}
+
+/** Range options for keys strictly after `after` (everything without it). */
+function rangeAfter(after: PrimaryKey | undefined): { start?: Key; exclusiveStart?: boolean } {
+  return after === undefined ? {} : { start: after, exclusiveStart: true };
 }
 
 export class Database {
@@ -201,12 +209,13 @@ export class Database {
 
   /**
    * Writes that are not transactions of their own (records merged from a peer's copy): not
-   * logged, and resolved once committed, not flushed. Whoever needs them durable awaits a later
+   * logged, and resolved once committed, not flushed. `meta` writes in the same transaction
+   * (a copy's resume point lands with the records it covers). Whoever needs them durable awaits a later
    * durable write (LMDB flushes in commit order).
    */
-  async writeUnlogged(write: () => void): Promise<void> {
+  async writeUnlogged(write: (meta: MetaWriter) => void): Promise<void> {
     this.#assertOpen();
-    await this.#env.childTransaction(write).catch(commitFailure).catch(this.#rollBackDefinitions);
+    await this.#env.childTransaction(() => write(this.#metaWriter)).catch(commitFailure).catch(this.#rollBackDefinitions);
   }
 
   /** Values this database keeps beside its tables (replication positions, sync state). */
@@ -255,14 +264,19 @@ export class Database {
         for (const _ of table.stores.stubs.getKeys({ transaction })) n++;
         return n;
       },
-      *records(table) {
-        for (const { key, value } of table.stores.records.getRange({ transaction })) yield { key: key as PrimaryKey, stored: value };
+      countAfter: (table, store, after) => {
+        let n = 0;
+        for (const _ of table.stores[store].getKeys({ transaction, ...rangeAfter(after) })) n++;
+        return n;
       },
-      *tombstones(table) {
-        for (const { key, value } of table.stores.tombstones.getRange({ transaction })) yield { key: key as PrimaryKey, tombstone: value };
+      *records(table, after) {
+        for (const { key, value } of table.stores.records.getRange({ transaction, ...rangeAfter(after) })) yield { key: key as PrimaryKey, stored: value };
       },
-      *stubs(table) {
-        for (const { key, value } of table.stores.stubs.getRange({ transaction })) yield { key: key as PrimaryKey, stub: value };
+      *tombstones(table, after) {
+        for (const { key, value } of table.stores.tombstones.getRange({ transaction, ...rangeAfter(after) })) yield { key: key as PrimaryKey, tombstone: value };
+      },
+      *stubs(table, after) {
+        for (const { key, value } of table.stores.stubs.getRange({ transaction, ...rangeAfter(after) })) yield { key: key as PrimaryKey, stub: value };
       },
       release: () => transaction.done(),
     };

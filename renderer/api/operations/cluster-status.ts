@@ -9,6 +9,11 @@ export interface CopyProgress {
   copied: number;
   total: number;
   done: boolean;
+  /** ours: the copy's rate since it (or its resumption) started, and seconds left at it */
+  records_per_s?: number | null;
+  eta_s?: number | null;
+  /** ours: items a resumed copy already had (0: copied from the beginning) */
+  resumed_from?: number;
 }
 
 export interface DatabaseSocket {

@@ -7,13 +7,14 @@ import { socketLagMs, type ClusterConnection, type DatabaseSocket } from '../../
 import { ProgressBar } from '../../components/ProgressBar.tsx';
 import { StatusBadge } from '../../components/StatusBadge.tsx';
 import { formatAgo, formatNumber, parseTime } from '../../lib/format.ts';
+import { copyProgressText } from './copy-progress.ts';
 import { BACKPRESSURE_WARN_PERCENT, LAG_WARN_MS, socketState } from './socket-state.ts';
 
 function CopyCell({ socket }: { socket: DatabaseSocket }) {
   const copy = socket.copy_progress;
   if (!copy) return <span className="muted">—</span>;
   if (copy.done) return <span className="muted">{copy.total > 0 ? `done (${formatNumber(copy.total)})` : 'done'}</span>;
-  return <ProgressBar value={copy.copied} max={copy.total} label={`Initial copy of ${socket.database}`} text={`${formatNumber(copy.copied)} / ${formatNumber(copy.total)}`} />;
+  return <ProgressBar value={copy.copied} max={copy.total} label={`Initial copy of ${socket.database}`} text={copyProgressText(copy)} />;
 }
 
 function SocketRow({ peer, socket, first, span, now }: { peer: ClusterConnection; socket: DatabaseSocket; first: boolean; span: number; now: number }) {
