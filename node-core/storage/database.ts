@@ -133,7 +133,7 @@ export class Database {
     }
     const tooMany = tableCapacityError(this.name, this.#tables.size, 1);
     if (tooMany) throw tooMany;
-    const full: TableDefinition = { ...definition, database: this.name, createdTime: Date.now() };
+    const full: TableDefinition = { ...definition, unindexed: [], database: this.name, createdTime: Date.now() };
     // Sub-databases are created before the transaction: lmdb-js opens them in their own txn.
     const table = this.#attach(full);
     try {
@@ -229,7 +229,8 @@ export class Database {
     if (missing.length === 0) return;
     const full = tableCapacityError(this.name, this.#tables.size, missing.length);
     if (full) throw full;
-    const attached = missing.map((d) => this.#attach({ ...d, attributes: [...d.attributes], database: this.name, createdTime: Date.now() }));
+    // What this node's index leaves out is its own business: a peer's `unindexed` is not taken.
+    const attached = missing.map((d) => this.#attach({ name: d.name, primaryKey: d.primaryKey, attributes: [...d.attributes], unindexed: [], replicate: d.replicate, database: this.name, createdTime: Date.now() }));
     await this.#env.transaction(() => {
       for (const table of attached) this.#saveDefinition(table.definition);
     }).catch(commitFailure);
@@ -276,7 +277,9 @@ export class Database {
   readonly #rollBackDefinitions = (error: unknown): never => {
     for (const table of this.#tables.values()) {
       const stored = this.#meta.get(['table', table.name]) as TableDefinition | undefined;
-      if (stored && stored.attributes.length !== table.definition.attributes.length) table.resetAttributes(stored.attributes);
+      if (!stored) continue;
+      const unindexed = (definition: TableDefinition) => (definition.unindexed ?? definition.attributes).length;
+      if (stored.attributes.length !== table.definition.attributes.length || unindexed(stored) !== unindexed(table.definition)) table.resetAttributes(stored);
     }
     throw error;
   };
@@ -415,6 +418,6 @@ export class Database {
   }
 
   #saveDefinition(definition: TableDefinition): void {
-    this.#meta.put(['table', definition.name], { ...definition, attributes: [...definition.attributes] });
+    this.#meta.put(['table', definition.name], { ...definition, attributes: [...definition.attributes], unindexed: [...(definition.unindexed ?? definition.attributes)] });
   }
 }

@@ -4,7 +4,7 @@
  * a write transaction of the table's database (see Database.transact); reads run anywhere.
  */
 import type { Database as LmdbDb, Key } from 'lmdb';
-import { indexValuesOf, type IndexValue } from './indexing.ts';
+import { hasUnindexedString, indexValuesOf, type IndexValue } from './indexing.ts';
 import type { DataRecord, PrimaryKey, StoredRecord, Stub, TableDefinition, Tombstone } from './types.ts';
 
 /** lmdb's Key type omits null, which ordered-binary does encode (and sorts first) inside arrays. */
@@ -33,6 +33,8 @@ export interface Stamp {
 
 export class Table {
   readonly #knownAttributes: Set<string>;
+  /** attributes that have held a string the index leaves out (TableDefinition.unindexed) */
+  readonly #unindexed: Set<string>;
   /** false while the table has never had a delete: spares a tombstone lookup on every write */
   #mayHaveTombstones: boolean;
   /** false while the table has never had a stub (unsharded tables never do) */
@@ -45,6 +47,8 @@ export class Table {
     private readonly saveDefinition: (definition: TableDefinition) => void,
   ) {
     this.#knownAttributes = new Set(definition.attributes);
+    definition.unindexed ??= [...definition.attributes];
+    this.#unindexed = new Set(definition.unindexed);
     this.#mayHaveTombstones = (stores.tombstones.getStats() as { entryCount: number }).entryCount > 0;
     this.#mayHaveStubs = (stores.stubs.getStats() as { entryCount: number }).entryCount > 0;
   }
@@ -98,6 +102,11 @@ export class Table {
 
   hasAttribute(attribute: string): boolean {
     return this.#knownAttributes.has(attribute);
+  }
+
+  /** Whether some record has (or had) a string in `attribute` that the index leaves out. */
+  hasUnindexedValues(attribute: string): boolean {
+    return this.#unindexed.has(attribute);
   }
 
   /** Every stored record in primary key order. */
@@ -168,11 +177,14 @@ export class Table {
     return true;
   }
 
-  /** Go back to the stored attribute list (after a transaction that learned some was aborted). */
-  resetAttributes(attributes: readonly string[]): void {
-    this.definition.attributes = [...attributes];
+  /** Go back to the stored definition's attribute lists (after a transaction that learned some was aborted). */
+  resetAttributes(stored: Pick<TableDefinition, 'attributes' | 'unindexed'>): void {
+    this.definition.attributes = [...stored.attributes];
+    this.definition.unindexed = [...(stored.unindexed ?? stored.attributes)];
     this.#knownAttributes.clear();
-    for (const attribute of attributes) this.#knownAttributes.add(attribute);
+    for (const attribute of this.definition.attributes) this.#knownAttributes.add(attribute);
+    this.#unindexed.clear();
+    for (const attribute of this.definition.unindexed) this.#unindexed.add(attribute);
   }
 
   /** Make sure `attribute` is part of the schema (create_attribute). In a write txn. */
@@ -196,6 +208,13 @@ export class Table {
     if (changed) this.saveDefinition(this.definition);
   }
 
+  /** Note that `attribute` holds a string the index leaves out (persisted with the definition). In a write txn. */
+  #noteUnindexed(attribute: string): void {
+    this.#unindexed.add(attribute);
+    (this.definition.unindexed ??= []).push(attribute);
+    this.saveDefinition(this.definition);
+  }
+
   #reindex(key: PrimaryKey, before: DataRecord | undefined, after: DataRecord | undefined): void {
     const { index } = this.stores;
     const primaryKey = this.definition.primaryKey;
@@ -203,7 +222,9 @@ export class Table {
       // A new record (the common case): nothing to compare or remove.
       for (const attribute in after) {
         if (attribute === primaryKey) continue;
-        for (const value of indexValuesOf(after[attribute])) index.put(indexKey(attribute, value), key);
+        const value = after[attribute];
+        for (const indexed of indexValuesOf(value)) index.put(indexKey(attribute, indexed), key);
+        if (!this.#unindexed.has(attribute) && hasUnindexedString(value)) this.#noteUnindexed(attribute);
       }
       return;
     }
@@ -212,6 +233,7 @@ export class Table {
       if (attribute === primaryKey) continue;
       const oldValues = before && attribute in before ? indexValuesOf(before[attribute]) : [];
       const newValues = after && attribute in after ? indexValuesOf(after[attribute]) : [];
+      if (after && !this.#unindexed.has(attribute) && hasUnindexedString(after[attribute])) this.#noteUnindexed(attribute);
       if (oldValues.length === newValues.length && oldValues.every((v, i) => Object.is(v, newValues[i]))) continue;
       const keep = new Set(newValues);
       for (const value of oldValues) if (!keep.has(value)) index.remove(indexKey(attribute, value), key);
