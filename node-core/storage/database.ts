@@ -11,6 +11,7 @@ import type { HybridLogicalClock } from '../clock/hlc.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { FIXED_SUB_DATABASES, MAX_TABLES_PER_DATABASE, SUB_DATABASES_PER_TABLE, tableCapacityError } from '../security/table-limit.ts';
 import { commitFailure } from './commit-failure.ts';
+import { IndexBatch } from './index-batch.ts';
 import { RecentEntries } from './recent-entries.ts';
 import { Table } from './table.ts';
 import type { LogEntry, LoggedWrite, SchemaChange, StoredRecord, TableDefinition, Tombstone, PrimaryKey, Stub } from './types.ts';
@@ -81,6 +82,8 @@ export class Database {
   /** entries just committed, shared with the publishers that read them next (weakly held) */
   readonly #recent = new RecentEntries();
   readonly #tables = new Map<string, Table>();
+  /** index writes of the running write transaction, grouped by attribute (index-batch.ts) */
+  readonly #indexBatch = new IndexBatch();
   readonly #events = new EventEmitter();
   #closed = false;
 
@@ -191,10 +194,12 @@ export class Database {
     this.#assertOpen();
     const committed: CommitEvent[] = [];
     await this.#env
-      .childTransaction(() => {
-        for (const item of items) this.#runLogged(item.write, item.options, committed);
-        finish?.(this.#metaWriter);
-      })
+      .childTransaction(() =>
+        this.#indexBatch.run(() => {
+          for (const item of items) this.#runLogged(item.write, item.options, committed);
+          finish?.(this.#metaWriter);
+        }),
+      )
       .catch(commitFailure).catch(this.#rollBackDefinitions);
     await this.#afterCommit(committed);
   }
@@ -206,7 +211,7 @@ export class Database {
    */
   async writeUnlogged(write: () => void): Promise<void> {
     this.#assertOpen();
-    await this.#env.childTransaction(write).catch(commitFailure).catch(this.#rollBackDefinitions);
+    await this.#env.childTransaction(() => this.#indexBatch.run(write)).catch(commitFailure).catch(this.#rollBackDefinitions);
   }
 
   /** Values this database keeps beside its tables (replication positions, sync state). */
@@ -298,7 +303,7 @@ export class Database {
       logWrite: (w) => void writes.push(w),
       logSchema: (c) => void schema.push(c),
     };
-    const value = write(tx);
+    const value = this.#indexBatch.run(() => write(tx));
     if (writes.length > 0 || schema.length > 0) {
       const entry: LogEntry = { v: version, o: origin, u: options.user, w: writes };
       if (schema.length > 0) entry.s = schema;
@@ -412,6 +417,7 @@ export class Database {
         stubs: this.#env.openDB<Stub, Key>(`${prefix}:stubs`, {}),
       },
       (changed) => this.#saveDefinition(changed),
+      this.#indexBatch,
     );
     this.#tables.set(definition.name, table);
     return table;

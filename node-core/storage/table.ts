@@ -4,13 +4,9 @@
  * a write transaction of the table's database (see Database.transact); reads run anywhere.
  */
 import type { Database as LmdbDb, Key } from 'lmdb';
+import { indexKey, type IndexBatch } from './index-batch.ts';
 import { hasUnindexedString, indexValuesOf, type IndexValue } from './indexing.ts';
 import type { DataRecord, PrimaryKey, StoredRecord, Stub, TableDefinition, Tombstone } from './types.ts';
-
-/** lmdb's Key type omits null, which ordered-binary does encode (and sorts first) inside arrays. */
-function indexKey(attribute: string, value?: IndexValue): Key {
-  return (value === undefined ? [attribute] : [attribute, value]) as Key;
-}
 
 export const CREATED_TIME = '__createdtime__';
 export const UPDATED_TIME = '__updatedtime__';
@@ -45,6 +41,8 @@ export class Table {
     readonly stores: TableStores,
     /** persists the definition when a write introduces new attributes */
     private readonly saveDefinition: (definition: TableDefinition) => void,
+    /** the database's index writes of the running transaction (index-batch.ts) */
+    private readonly indexBatch: IndexBatch,
   ) {
     this.#knownAttributes = new Set(definition.attributes);
     definition.unindexed ??= [...definition.attributes];
@@ -118,6 +116,7 @@ export class Table {
 
   /** Primary keys whose `attribute` has exactly `value` in the index. */
   keysWithValue(attribute: string, value: IndexValue): PrimaryKey[] {
+    this.indexBatch.flush();
     return [...this.stores.index.getValues(indexKey(attribute, value))];
   }
 
@@ -130,6 +129,7 @@ export class Table {
     start: IndexValue | undefined,
     visit: (value: IndexValue, key: PrimaryKey) => boolean,
   ): void {
+    this.indexBatch.flush();
     const range = this.stores.index.getRange({ start: indexKey(attribute, start) });
     for (const { key, value } of range) {
       const indexKey = key as [string, IndexValue];
@@ -217,13 +217,14 @@ export class Table {
 
   #reindex(key: PrimaryKey, before: DataRecord | undefined, after: DataRecord | undefined): void {
     const { index } = this.stores;
+    const batch = this.indexBatch;
     const primaryKey = this.definition.primaryKey;
     if (!before && after) {
       // A new record (the common case): nothing to compare or remove.
       for (const attribute in after) {
         if (attribute === primaryKey) continue;
         const value = after[attribute];
-        for (const indexed of indexValuesOf(value)) index.put(indexKey(attribute, indexed), key);
+        for (const indexed of indexValuesOf(value)) batch.put(index, attribute, indexed, key);
         if (!this.#unindexed.has(attribute) && hasUnindexedString(value)) this.#noteUnindexed(attribute);
       }
       return;
@@ -236,9 +237,9 @@ export class Table {
       if (after && !this.#unindexed.has(attribute) && hasUnindexedString(after[attribute])) this.#noteUnindexed(attribute);
       if (oldValues.length === newValues.length && oldValues.every((v, i) => Object.is(v, newValues[i]))) continue;
       const keep = new Set(newValues);
-      for (const value of oldValues) if (!keep.has(value)) index.remove(indexKey(attribute, value), key);
+      for (const value of oldValues) if (!keep.has(value)) batch.remove(index, attribute, value, key);
       const had = new Set(oldValues);
-      for (const value of newValues) if (!had.has(value)) index.put(indexKey(attribute, value), key);
+      for (const value of newValues) if (!had.has(value)) batch.put(index, attribute, value, key);
     }
   }
 }
