@@ -3,8 +3,8 @@
  * database until hdb_nodes changes. Publishers and subscribers ask for every write they pass on
  * or apply; computed afresh, each answer decoded both hdb_nodes rows (certificates included),
  * about a fifth of a replica's CPU per record. Rows of hdb_nodes change only through commits of
- * the system database, and every such commit (logged, replicated or copied) reports the table
- * changed, which forgets all policies before anyone hears of the change.
+ * the system database, and every such commit (logged, replicated or copied) forgets all policies
+ * the moment it is visible to reads, so an answer never lags the rows it is computed from.
  */
 import type { Database } from '../storage/database.ts';
 import type { LinkPolicy } from './link.ts';
@@ -23,9 +23,13 @@ export class PolicyCache {
     private readonly compute: (peer: string, database: string) => LinkPolicy,
     system: Database,
   ) {
-    this.#unsubscribe = system.onTablesChanged((tables) => {
-      if (tables.includes(NODES_TABLE)) this.#policies.clear();
-    });
+    // Forgotten as soon as the commit is visible (as a policy computed afresh would read it),
+    // not only once it is durable; notifyTablesChanged (a copy's merge) forgets them too.
+    const forget = (tables: readonly string[] | null) => {
+      if (tables === null || tables.includes(NODES_TABLE)) this.#policies.clear();
+    };
+    const unsubscribers = [system.onTablesCommitted(forget), system.onTablesChanged(forget)];
+    this.#unsubscribe = () => unsubscribers.forEach((unsubscribe) => unsubscribe());
   }
 
   readonly get = (peer: string, database: string): LinkPolicy => {

@@ -178,6 +178,7 @@ export class Database {
     this.#assertOpen();
     const committed: CommitEvent[] = [];
     const result = await this.#env.childTransaction(() => this.#runLogged(write, options, committed)).catch(commitFailure).catch(this.#rollBackDefinitions);
+    this.#committed(committed);
     await this.#afterCommit(committed);
     return result;
   }
@@ -201,6 +202,7 @@ export class Database {
         }),
       )
       .catch(commitFailure).catch(this.#rollBackDefinitions);
+    this.#committed(committed);
     await this.#afterCommit(committed);
   }
 
@@ -212,6 +214,7 @@ export class Database {
   async writeUnlogged(write: () => void): Promise<void> {
     this.#assertOpen();
     await this.#env.childTransaction(() => this.#indexBatch.run(write)).catch(commitFailure).catch(this.#rollBackDefinitions);
+    this.#events.emit('committed', null);
   }
 
   /** Values this database keeps beside its tables (replication positions, sync state). */
@@ -314,6 +317,11 @@ export class Database {
     return value;
   }
 
+  /** Tell onTablesCommitted listeners which tables the commit just made visible wrote. */
+  #committed(committed: CommitEvent[]): void {
+    if (committed.length > 0) this.#events.emit('committed', [...new Set(committed.flatMap((c) => c.entry.w.map((w) => w.t)))]);
+  }
+
   async #afterCommit(committed: CommitEvent[]): Promise<void> {
     await this.#env.flushed;
     for (const event of committed) this.#events.emit('commit', event);
@@ -326,6 +334,16 @@ export class Database {
    */
   notifyTablesChanged(tables: readonly string[]): void {
     if (tables.length > 0) this.#events.emit('tables', tables);
+  }
+
+  /**
+   * Be told as soon as a commit is visible to reads, before it is durable (onTablesChanged and
+   * onCommit wait for the flush): the tables its logged writes touched, or null for unlogged
+   * writes (tables unknown). For caches of what the data says, which must not outlive a change.
+   */
+  onTablesCommitted(listener: (tables: readonly string[] | null) => void): () => void {
+    this.#events.on('committed', listener);
+    return () => this.#events.off('committed', listener);
   }
 
   onTablesChanged(listener: (tables: readonly string[]) => void): () => void {
