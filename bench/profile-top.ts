@@ -2,13 +2,16 @@
  * Prints the top N self-time functions of V8 .cpuprofile files (from `node --cpu-prof`) as a
  * table, so profiles taken before and after a change can be compared in a note.
  *
- *   npx tsx bench/profile-top.ts [--top N] [--match TEXT] [--merge] FILE.cpuprofile...
+ *   npx tsx bench/profile-top.ts [--top N] [--match TEXT] [--merge] [--exclude-url TEXT] FILE.cpuprofile...
  *
- * `--merge` sums all files into one table (the chunks one process wrote over a run).
+ * `--merge` sums all files into one table (the chunks one process wrote over a run);
+ * `--exclude-url TEXT` drops samples with a frame whose URL contains TEXT anywhere on their
+ * stack (a profiler's own work, e.g. an in-process inspector session writing chunks).
  * Self time is summed per function (name + file + line), across every node of the call tree
  * where it appears; `(idle)`, `(program)` and `(garbage collector)` are kept, since GC is part
  * of a write path's cost. `--match TEXT` prints, per profile, whether any frame's URL contains
- * TEXT (e.g. `apply.ts` tells a replica's profile from the writer's).
+ * TEXT (e.g. `apply.ts` tells a replica's profile from the writer's). Child nodes are profiled with
+ * bench/profile-preload.mjs.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -25,6 +28,7 @@ interface CallFrame {
 interface ProfileNode {
   id: number;
   callFrame: CallFrame;
+  children?: number[];
 }
 
 interface CpuProfile {
@@ -58,13 +62,15 @@ function whereOf(frame: CallFrame): string {
 }
 
 /** Self time per function, largest first, summed over `profiles`. */
-export function selfTimes(profiles: readonly CpuProfile[]): { rows: SelfTimeRow[]; totalMs: number; busyMs: number } {
+export function selfTimes(profiles: readonly CpuProfile[], excludeUrl?: string): { rows: SelfTimeRow[]; totalMs: number; busyMs: number } {
   const selfUs = new Map<string, { frame: CallFrame; us: number }>();
   let totalUs = 0;
   let idleUs = 0;
   for (const profile of profiles) {
     const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    const excluded = excludedNodes(profile, excludeUrl);
     profile.samples.forEach((id, i) => {
+      if (excluded.has(id)) return;
       // timeDeltas[i] is the time before sample i; attribute it to the sample (V8's convention).
       const us = Math.max(0, profile.timeDeltas[i] ?? 0);
       const frame = byId.get(id)?.callFrame;
@@ -90,12 +96,25 @@ export function selfTimes(profiles: readonly CpuProfile[]): { rows: SelfTimeRow[
   return { rows, totalMs: totalUs / 1000, busyMs: busyUs / 1000 };
 }
 
+/** Ids of the nodes with a frame whose URL contains `text` on their stack (themselves included). */
+function excludedNodes(profile: CpuProfile, text: string | undefined): Set<number> {
+  const out = new Set<number>();
+  if (!text) return out;
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const mark = (id: number) => {
+    out.add(id);
+    for (const child of byId.get(id)?.children ?? []) mark(child);
+  };
+  for (const node of profile.nodes) if (!out.has(node.id) && node.callFrame.url.includes(text)) mark(node.id);
+  return out;
+}
+
 function pct(x: number): string {
   return `${(x * 100).toFixed(1)}%`;
 }
 
-function printTable(title: string, profiles: readonly CpuProfile[], top: number, match: string | undefined): void {
-  const { rows, totalMs, busyMs } = selfTimes(profiles);
+function printTable(title: string, profiles: readonly CpuProfile[], top: number, match: string | undefined, excludeUrl: string | undefined): void {
+  const { rows, totalMs, busyMs } = selfTimes(profiles, excludeUrl);
   const matched = match ? profiles.some((p) => p.nodes.some((n) => n.callFrame.url.includes(match))) : undefined;
   process.stdout.write(`\n## ${title}  sampled ${(totalMs / 1000).toFixed(2)} s, busy ${(busyMs / 1000).toFixed(2)} s` + (match ? `  (${match}: ${matched ? 'yes' : 'no'})` : '') + '\n');
   process.stdout.write(`| # | self ms | % busy | function | where |\n|---|---:|---:|---|---|\n`);
@@ -108,16 +127,18 @@ function main(argv: string[]): number {
   let top = DEFAULT_TOP;
   let match: string | undefined;
   let merge = false;
+  let excludeUrl: string | undefined;
   const files: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--top') top = Number(argv[++i]);
     else if (arg === '--match') match = argv[++i];
     else if (arg === '--merge') merge = true;
+    else if (arg === '--exclude-url') excludeUrl = argv[++i];
     else files.push(arg);
   }
   if (!Number.isInteger(top) || top < 1 || files.length === 0) {
-    process.stderr.write('usage: tsx bench/profile-top.ts [--top N] [--match TEXT] [--merge] FILE.cpuprofile...\n');
+    process.stderr.write('usage: tsx bench/profile-top.ts [--top N] [--match TEXT] [--merge] [--exclude-url TEXT] FILE.cpuprofile...\n');
     return 2;
   }
   const profiles: CpuProfile[] = [];
@@ -129,8 +150,8 @@ function main(argv: string[]): number {
     }
     profiles.push(parsed);
   }
-  if (merge) printTable(`${files.length} profiles merged (${path.basename(files[0]!)} ...)`, profiles, top, match);
-  else profiles.forEach((profile, i) => printTable(path.basename(files[i]!), [profile], top, match));
+  if (merge) printTable(`${files.length} profiles merged (${path.basename(files[0]!)} ...)`, profiles, top, match, excludeUrl);
+  else profiles.forEach((profile, i) => printTable(path.basename(files[i]!), [profile], top, match, excludeUrl));
   return 0;
 }
 
