@@ -13,6 +13,7 @@ import { FIXED_SUB_DATABASES, MAX_TABLES_PER_DATABASE, SUB_DATABASES_PER_TABLE, 
 import { commitFailure } from './commit-failure.ts';
 import { RecentEntries } from './recent-entries.ts';
 import { Table } from './table.ts';
+import { VisibilitySignal, watchVisibility } from './visibility.ts';
 import type { LogEntry, LoggedWrite, SchemaChange, StoredRecord, TableDefinition, Tombstone, PrimaryKey, Stub } from './types.ts';
 
 /** Meta key: the last log sequence removed by retention (0: none yet). */
@@ -82,6 +83,9 @@ export class Database {
   readonly #recent = new RecentEntries();
   readonly #tables = new Map<string, Table>();
   readonly #events = new EventEmitter();
+  /** transactions visible before their flush (visibility.ts) */
+  readonly #visible = new VisibilitySignal();
+  readonly #watchingVisibility: boolean;
   #closed = false;
 
   private constructor(
@@ -92,6 +96,8 @@ export class Database {
     this.#env = open({ path, maxDbs: MAX_SUB_DATABASES, overlappingSync: true });
     this.#meta = this.#env.openDB('meta', {});
     this.#log = this.#env.openDB('log', {});
+    // Readers renew their snapshot once per timer turn: renew it now, so listeners read what became visible.
+    this.#watchingVisibility = watchVisibility(this.#env, () => (this.#env.resetReadTxn(), this.#visible.fire()));
     for (const { key, value } of this.#meta.getRange({ start: ['table'], end: ['table', '\u{10FFFF}'] })) {
       if (Array.isArray(key) && key[0] === 'table') this.#attach(value as TableDefinition);
     }
@@ -329,6 +335,19 @@ export class Database {
   onCommit(listener: (event: CommitEvent) => void): () => void {
     this.#events.on('commit', listener);
     return () => this.#events.off('commit', listener);
+  }
+
+  /**
+   * Listen for transactions becoming visible, before their flush (visibility.ts): a hint to read
+   * the log early. Not every transaction is announced here; onCommit announces each, once durable.
+   */
+  onVisible(listener: () => void): () => void {
+    return this.#visible.on(listener);
+  }
+
+  /** Inside a transaction callback: resolves once it is visible here; null when that cannot be told. */
+  nextVisible(): Promise<void> | null {
+    return this.#watchingVisibility ? this.#visible.next() : null;
   }
 
   /** Log entries after `afterSequence`, in commit order. */
