@@ -2,6 +2,7 @@
  * cluster_status (SPEC 5): HarperDB's shape, one connection per peer with a socket per
  * replicated database, plus our lag, pending and copy progress figures. Never credentials.
  */
+import { localClockMs } from '../clock/hlc.ts';
 import { caInfo } from './ca-info.ts';
 import { copyProgressStatus } from './copy-rate.ts';
 import { horizonStatus } from './horizon.ts';
@@ -130,6 +131,8 @@ function socketStatus(link: Link, database: string): Record<string, unknown> {
     lastReceivedStatus: receivedStatus,
     // The delay of the last transaction applied; an idle link has caught up.
     lag_ms: receivedStatus === 'Waiting' ? 0 : link.lastAppliedLag,
+    // Origin commit -> commit here over a recent window: lag-histogram.ts says what and how.
+    ...link.lagSummary(localClockMs()),
     pending_transactions: link.pendingTransactions(),
     bytes_sent: link.bytesSent,
     bytes_received: link.bytesReceived,

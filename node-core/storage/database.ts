@@ -14,6 +14,7 @@ import { commitFailure } from './commit-failure.ts';
 import { IndexBatch } from './index-batch.ts';
 import { RecentEntries } from './recent-entries.ts';
 import { Table } from './table.ts';
+import { VisibilitySignal, watchVisibility } from './visibility.ts';
 import type { LogEntry, LoggedWrite, SchemaChange, StoredRecord, TableDefinition, Tombstone, PrimaryKey, Stub } from './types.ts';
 
 /** Meta key: the last log sequence removed by retention (0: none yet). */
@@ -93,6 +94,9 @@ export class Database {
   /** index writes of the running write transaction, grouped by attribute (index-batch.ts) */
   readonly #indexBatch = new IndexBatch();
   readonly #events = new EventEmitter();
+  /** transactions visible before their flush (visibility.ts) */
+  readonly #visible = new VisibilitySignal();
+  readonly #watchingVisibility: boolean;
   #closed = false;
 
   private constructor(
@@ -103,6 +107,8 @@ export class Database {
     this.#env = open({ path, maxDbs: MAX_SUB_DATABASES, overlappingSync: true });
     this.#meta = this.#env.openDB('meta', {});
     this.#log = this.#env.openDB('log', {});
+    // Readers renew their snapshot once per timer turn: renew it now, so listeners read what became visible.
+    this.#watchingVisibility = watchVisibility(this.#env, () => (this.#env.resetReadTxn(), this.#visible.fire()));
     for (const { key, value } of this.#meta.getRange({ start: ['table'], end: ['table', '\u{10FFFF}'] })) {
       if (Array.isArray(key) && key[0] === 'table') this.#attach(value as TableDefinition);
     }
@@ -369,6 +375,19 @@ export class Database {
   onCommit(listener: (event: CommitEvent) => void): () => void {
     this.#events.on('commit', listener);
     return () => this.#events.off('commit', listener);
+  }
+
+  /**
+   * Listen for transactions becoming visible, before their flush (visibility.ts): a hint to read
+   * the log early. Not every transaction is announced here; onCommit announces each, once durable.
+   */
+  onVisible(listener: () => void): () => void {
+    return this.#visible.on(listener);
+  }
+
+  /** Inside a transaction callback: resolves once it is visible here; null when that cannot be told. */
+  nextVisible(): Promise<void> | null {
+    return this.#watchingVisibility ? this.#visible.next() : null;
   }
 
   /** Log entries after `afterSequence`, in commit order. */
