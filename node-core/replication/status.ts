@@ -2,7 +2,9 @@
  * cluster_status (SPEC 5): HarperDB's shape, one connection per peer with a socket per
  * replicated database, plus our lag, pending and copy progress figures. Never credentials.
  */
+import { localClockMs } from '../clock/hlc.ts';
 import { caInfo } from './ca-info.ts';
+import { copyProgressStatus } from './copy-rate.ts';
 import { horizonStatus } from './horizon.ts';
 import { linkKey, type Link } from './link.ts';
 import type { ReplicationManager } from './manager.ts';
@@ -129,10 +131,12 @@ function socketStatus(link: Link, database: string): Record<string, unknown> {
     lastReceivedStatus: receivedStatus,
     // The delay of the last transaction applied; an idle link has caught up.
     lag_ms: receivedStatus === 'Waiting' ? 0 : link.lastAppliedLag,
+    // Origin commit -> commit here over a recent window: lag-histogram.ts says what and how.
+    ...link.lagSummary(localClockMs()),
     pending_transactions: link.pendingTransactions(),
     bytes_sent: link.bytesSent,
     bytes_received: link.bytesReceived,
-    ...(copy ? { copy_progress: { copied: copy.copied, total: copy.total, done: copy.done } } : {}),
+    ...(copy ? { copy_progress: copyProgressStatus(copy, now) } : {}),
     ...horizonStatus(link),
   };
 }
