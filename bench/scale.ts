@@ -17,7 +17,7 @@
  * BENCH_SCALE_MESHES picks the mesh sizes (default 3,6,10).
  */
 import type { Page } from 'playwright-core';
-import { Cluster, cpuSeconds, linkedToAll, startClusterNode, waitForFullMesh } from '../test/support/cluster.ts';
+import { cpuSeconds, linkedToAll, startCluster, startClusterNode, waitForFullMesh } from '../test/support/cluster.ts';
 import { launchChromium, uiSkipReason } from '../test/support/browser.ts';
 import { ADMIN, basicAuth, freshLoopbackAddress, type NodeProcess } from '../test/support/node-process.ts';
 import { emit, envInt, latencyDetails, note, nowMs, onCleanup, onEmergency, OpsClient, percentile, resource, round, scaled, SCALE, tempDir } from './lib.ts';
@@ -100,7 +100,7 @@ export async function run(): Promise<void> {
 async function startMesh(size: number): Promise<{ nodes: NodeProcess[]; release: () => Promise<void> }> {
   note(`starting a ${size}-node full mesh`);
   const started = nowMs();
-  const cluster = await Cluster.start(size, { mesh: true, perNode: () => ({ root: tempDir(`scale${size}-`).path }) });
+  const cluster = await startCluster(size, { mesh: true, perNode: () => ({ root: tempDir(`scale${size}-`).path }) });
   const unregister = onEmergency(() => cluster.nodes.forEach((node) => void node.kill()));
   const { release } = resource(async () => {
     await cluster.cleanup();
@@ -186,9 +186,18 @@ async function joinEleventh(nodes: NodeProcess[], statusCalls: number): Promise<
   await joiner.ok({ operation: 'add_node', hostname: nodes[0]!.host, authorization: { username: ADMIN.username, password: ADMIN.password } });
   const addNodeMs = nowMs() - start;
   let seenByAllMs = 0;
+  /** when each member first showed a connected link to the new node, and it to each member (ms after add_node was sent) */
+  const firstLinked = nodes.map(() => 0);
+  const joinerLinked = nodes.map(() => 0);
   const deadline = start + MESH_TIMEOUT_MS;
   for (;;) {
     const [own, ...theirs] = await Promise.all([joiner, ...nodes].map((node) => node.ok<MeshStatus>({ operation: 'cluster_status' })));
+    theirs.forEach((status, i) => {
+      if (!firstLinked[i] && linkedToAll(status, [joiner.host], databases)) firstLinked[i] = nowMs() - start;
+    });
+    members.forEach((member, i) => {
+      if (!joinerLinked[i] && linkedToAll(own!, [member], databases)) joinerLinked[i] = nowMs() - start;
+    });
     const membersSee = theirs.every((status) => linkedToAll(status, [joiner.host], databases));
     if (membersSee && !seenByAllMs) seenByAllMs = nowMs() - start;
     if (membersSee && linkedToAll(own!, members, databases)) break;
@@ -205,6 +214,8 @@ async function joinEleventh(nodes: NodeProcess[], statusCalls: number): Promise<
       members: nodes.length,
       add_node_ms: round(addNodeMs),
       every_member_linked_to_it_ms: round(seenByAllMs),
+      member_linked_ms: firstLinked.map((t) => round(t)),
+      new_node_linked_to_member_ms: joinerLinked.map((t) => round(t)),
       how: `add_node on the new node to one member, until every member's cluster_status shows a connected link to it for ${databases.join(' and ')} and it shows all ${nodes.length}`,
     },
   });
@@ -292,13 +303,22 @@ async function insertBatches(client: OpsClient, first: number, total: number): P
   await Promise.all(Array.from({ length: BATCHES_IN_FLIGHT }, worker));
 }
 
+/** Tries of a record count before a connection error fails the run. */
+const READ_ATTEMPTS = 3;
+
 function counts(clients: readonly OpsClient[]): Promise<number[]> {
   return Promise.all(
     clients.map(async (client, i) => {
-      const description = await client.ok<{ record_count: number }>({ operation: 'describe_table', database: DATABASE, table: TABLE }).catch((error: Error) => {
-        throw new Error(`describe_table on replica ${i + 1} failed: ${error.message}`);
-      });
-      return description.record_count;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return (await client.ok<{ record_count: number }>({ operation: 'describe_table', database: DATABASE, table: TABLE })).record_count;
+        } catch (error) {
+          const message = (error as Error).message;
+          // A read is safe to repeat; a reset keep-alive socket is the client's luck, not a figure.
+          if (attempt >= READ_ATTEMPTS || !/ECONNRESET|socket hang up/.test(message)) throw new Error(`describe_table on replica ${i + 1} failed: ${message}`);
+          note(`describe_table on replica ${i + 1}: ${message}; retrying (${attempt}/${READ_ATTEMPTS})`);
+        }
+      }
     }),
   );
 }

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Cluster, linkedToAll, startClusterNode, waitForConvergence, waitForFullMesh, waitForVersionsAgree } from '../support/cluster.ts';
+import { startCluster, linkedToAll, startClusterNode, waitForConvergence, waitForFullMesh, waitForVersionsAgree, type Cluster } from '../support/cluster.ts';
 import { LATENCY_PING_INTERVAL_MS, PING_INTERVAL_MS } from '../../node-core/replication/liveness.ts';
 import { ADMIN, freshLoopbackAddress, waitFor, type NodeProcess } from '../support/node-process.ts';
 
@@ -29,7 +29,7 @@ describe(`a ${NODES}-node full mesh`, () => {
   let joiner: NodeProcess | undefined;
 
   before(async () => {
-    cluster = await Cluster.start(NODES, { mesh: true });
+    cluster = await startCluster(NODES, { mesh: true });
     nodes = cluster.nodes;
     await nodes[0]!.ok({ operation: 'create_table', database: DB, table: TABLE, primary_key: 'id' });
     await waitForFullMesh(nodes, DATABASES, MESH_TIMEOUT_MS);

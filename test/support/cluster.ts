@@ -185,3 +185,36 @@ export function cpuSeconds(node: NodeProcess): number | undefined {
     return undefined;
   }
 }
+
+/** Nodes started at once by startCluster: each node's start stays within its ready bound on two loaded cores. */
+export const LARGE_CLUSTER_START_CONCURRENCY = 3;
+
+/**
+ * Like Cluster.start, for clusters too big to start all at once on a small machine (ten tsx
+ * processes compiling together can each take longer than the ready timeout): at most
+ * `concurrency` nodes start at a time. With `mesh`, every node has routes to all the others from
+ * the beginning (a route to a node not started yet is retried by the dialer).
+ */
+export async function startCluster(count: number, options: { mesh?: boolean; concurrency?: number; perNode?: (index: number, hosts: string[]) => ClusterNodeOptions } = {}): Promise<Cluster> {
+  const concurrency = options.concurrency ?? LARGE_CLUSTER_START_CONCURRENCY;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`concurrency must be a positive integer, got ${concurrency}`);
+  const hosts = Array.from({ length: count }, () => freshLoopbackAddress());
+  const nodes: Array<NodeProcess | undefined> = new Array(count);
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      const extra = options.perNode?.(i, hosts) ?? {};
+      const routes = options.mesh ? hosts.filter((_, j) => j !== i) : extra.routes;
+      nodes[i] = await startClusterNode({ ...extra, host: hosts[i]!, ...(routes ? { routes } : {}) });
+    }
+  };
+  const started = await Promise.allSettled(Array.from({ length: Math.min(concurrency, count) }, worker));
+  const failure = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failure) {
+    // A node that failed to start must not leave the others running: the test process would never exit.
+    await Promise.all(nodes.map((node) => node?.cleanup()));
+    throw failure.reason;
+  }
+  return new Cluster(nodes as NodeProcess[]);
+}
