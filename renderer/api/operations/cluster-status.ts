@@ -29,6 +29,14 @@ export interface DatabaseSocket {
   backPressurePercent?: number | null;
   lastReceivedStatus?: ReceivedStatus | string;
   lag_ms?: number | null;
+  /** ours: replication lag (origin commit -> commit on this node) over lag_window_ms; null: no sample */
+  lag_p50_ms?: number | null;
+  lag_p99_ms?: number | null;
+  lag_max_ms?: number | null;
+  lag_samples?: number;
+  lag_window_ms?: number;
+  /** readings that came out negative (this node's clock behind the peer's), counted as 0 */
+  lag_clamped?: number;
   pending_transactions?: number | null;
   copy_progress?: CopyProgress;
   /** ours: why a socket is not connected */
