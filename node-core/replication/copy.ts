@@ -1,10 +1,12 @@
 /**
  * Database copies over a link, both ends. Sending (`sendCopy`): a consistent snapshot of every
- * table this node publishes to the peer — records, then tombstones — in frames capped in bytes,
- * bracketed by copy-start and copy-end carrying the snapshot's log position; used for the
- * initial copy and for resyncs (the peer missed purged log, or cluster_verify repair).
- * Receiving (`CopyReceiver`): creates the tables named, applies frames a few at a time in order,
- * and on copy-end records the position and that the database is synced.
+ * table this node publishes to the peer — records, stubs, then tombstones — streamed from one
+ * read transaction in frames capped in bytes (never the table in memory; each frame waits for
+ * the send buffer), bracketed by copy-start and copy-end carrying the snapshot's log position;
+ * used for the initial copy (resumable: copy-resume.ts) and for resyncs (the peer missed purged
+ * log, or cluster_verify repair). Receiving (`CopyReceiver`): creates the tables named; an
+ * initial copy commits in big batches with its resume point (copy-receive.ts), a resync merges
+ * frame by frame; on copy-end it records the position and that the database is synced.
  */
 import type { HybridLogicalClock } from '../clock/hlc.ts';
 import type { Logger } from '../log/logger.ts';
@@ -67,7 +69,7 @@ export async function sendCopy(link: CopySender, kind: CopyKind): Promise<number
   const { database } = link;
   const requested = kind === 'initial' ? (link.copyResume?.() ?? null) : null;
   const resume = requested && canResume(database, requested) ? requested : null;
-  if (requested && !resume) link.logger.warn('Copy resume refused: the log no longer reaches back to its start; sending the whole copy', { peer: link.peer, database: database.name, sequence: requested.sequence });
+  if (requested && !resume) link.logger.warn('Copy resume refused: this node\'s log does not hold everything since its start; sending the whole copy', { peer: link.peer, database: database.name, sequence: requested.sequence });
   const snapshot = database.openSnapshot();
   try {
     const tables = database

@@ -56,7 +56,8 @@ export type CopyStage = (typeof COPY_STAGES)[number];
  * started at, and the last item committed (table, stage, key). The sender resumes after it.
  */
 export const copyResumeSchema = z.object({
-  sequence: z.number().int().min(0),
+  // A log sequence is an HLC version: epoch ms with a fraction (VERSION_EPSILON steps), not an integer.
+  sequence: z.number().finite().min(0),
   table: z.string().min(1).max(MAX_NAME_LENGTH),
   stage: z.enum(COPY_STAGES),
   // Any primary key a table accepts (at most MAX_PRIMARY_KEY_BYTES, so at most that many characters).

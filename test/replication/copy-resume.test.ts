@@ -156,6 +156,6 @@ describe('an initial copy killed mid-way resumes from its last committed key', (
     assert.equal(state.size, TOTAL + 1 - 2);
     assert.equal(state.has(JSON.stringify(keyOf(3))), false);
     assert.equal(state.has(JSON.stringify(keyOf(4))), false);
-    assert.ok(logged(a, 'Copy resume refused: the log no longer reaches back to its start; sending the whole copy').length >= 1);
+    assert.ok(logged(a, "Copy resume refused: this node's log does not hold everything since its start; sending the whole copy").length >= 1);
   });
 });

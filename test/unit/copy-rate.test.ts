@@ -8,6 +8,8 @@ import { describe, test } from 'node:test';
 import { copyProgressStatus, MIN_RATE_WINDOW_MS } from '../../node-core/replication/copy-rate.ts';
 import { commitItemsFor, COPY_COMMIT_ITEMS, COPY_MIN_COMMIT_ITEMS, COPY_MIN_COMMITS } from '../../node-core/replication/copy-receive.ts';
 import type { CopyProgress } from '../../node-core/replication/copy.ts';
+import { copyResumeSchema } from '../../node-core/replication/protocol.ts';
+import { MAX_PRIMARY_KEY_BYTES } from '../../node-core/storage/names.ts';
 import { copyProgressText } from '../../renderer/features/status/copy-progress.ts';
 
 const START = 1_000_000;
@@ -57,5 +59,15 @@ describe('copy batch sizes', () => {
     assert.equal(commitItemsFor(100, COPY_COMMIT_ITEMS), COPY_MIN_COMMIT_ITEMS);
     assert.equal(commitItemsFor(1_000_000, COPY_COMMIT_ITEMS), COPY_COMMIT_ITEMS);
     assert.equal(commitItemsFor(1_000_000, 300), 300, 'the test override caps it');
+  });
+});
+
+describe('copy resume points', () => {
+  test('a log sequence with a fraction (an HLC version) is a valid resume point; bad ones are not', () => {
+    const point = { sequence: 1_796_178_397_720.3936, table: 'big', stage: 'records', afterKey: 'k002228' };
+    assert.equal(copyResumeSchema.safeParse(point).success, true);
+    assert.equal(copyResumeSchema.safeParse({ ...point, sequence: -1 }).success, false);
+    assert.equal(copyResumeSchema.safeParse({ ...point, stage: 'index' }).success, false);
+    assert.equal(copyResumeSchema.safeParse({ ...point, afterKey: 'x'.repeat(MAX_PRIMARY_KEY_BYTES + 1) }).success, false);
   });
 });
