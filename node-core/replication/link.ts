@@ -19,7 +19,8 @@ import { Liveness } from './liveness.ts';
 import { checkHorizon } from './horizon.ts';
 import { PEER_MESSAGE_CHECKS, PeerRequests, VERIFY, type PeerRequestKind } from './peer-requests.ts';
 import { CloseCode, decode, encode, ProtocolError, type Hello, type Message, type PeerRequestMessage, type TableDigest } from './protocol.ts';
-import { filterForPeer, Publisher, SEND_HIGH_WATER_BYTES } from './publish.ts';
+import type { LagSummary } from './lag-histogram.ts';
+import { commitWakeups, filterForPeer, Publisher, SEND_HIGH_WATER_BYTES } from './publish.ts';
 import type { NetworkMessage } from './network-messages.ts';
 import { Subscriber } from './subscribe.ts';
 import { HANDSHAKE_TIMEOUT_MS } from './transport.ts';
@@ -198,6 +199,11 @@ export class Link {
     return this.#subscriber.lastAppliedLag;
   }
 
+  /** lag percentiles of what this link applied, over lag-histogram.ts's window */
+  lagSummary(nowMs: number): LagSummary {
+    return this.#subscriber.lag.summary(nowMs);
+  }
+
   get latencyMs(): number | null {
     return this.#liveness.latencyMs;
   }
@@ -331,7 +337,7 @@ export class Link {
       return;
     }
     // Publishing moves the link to copying-out or streaming before its first await.
-    const publishing = this.#publisher.start(hello, (listener) => this.database.onCommit(listener));
+    const publishing = this.#publisher.start(hello, (listener) => commitWakeups(this.database, listener));
     publishing.catch((error: unknown) => this.#fail(error));
     if (this.#machine.isEnding) return;
     assertInvariant(this.#machine.holds('ping-timer'), 'an open link pings its peer');
@@ -439,6 +445,7 @@ export class Link {
       sendFrame: (frame: Buffer) => this.#sendBytes(frame),
       drained: () => this.#drained(),
       ending: () => this.#machine.isEnding,
+      copyResume: () => this.#peerHello?.copyResume ?? null,
       bufferedAmount: () => this.socket.bufferedAmount,
       fail: (error: unknown) => this.#fail(error),
     };

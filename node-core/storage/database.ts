@@ -14,6 +14,7 @@ import { commitFailure } from './commit-failure.ts';
 import { IndexBatch } from './index-batch.ts';
 import { RecentEntries } from './recent-entries.ts';
 import { Table } from './table.ts';
+import { VisibilitySignal, watchVisibility } from './visibility.ts';
 import type { LogEntry, LoggedWrite, SchemaChange, StoredRecord, TableDefinition, Tombstone, PrimaryKey, Stub } from './types.ts';
 
 /** Meta key: the last log sequence removed by retention (0: none yet). */
@@ -54,10 +55,13 @@ export interface DatabaseSnapshot {
   sequence: number;
   /** records, tombstones and stubs of `table` in the snapshot: the items a copy of it carries */
   count(table: Table): number;
-  records(table: Table): Generator<{ key: PrimaryKey; stored: StoredRecord }>;
-  tombstones(table: Table): Generator<{ key: PrimaryKey; tombstone: Tombstone }>;
+  /** keys in one of a table's stores after `after` (all without it): what a resumed copy has left */
+  countAfter(table: Table, store: 'records' | 'stubs' | 'tombstones', after?: PrimaryKey): number;
+  /** the generators start after `after` when given (a resumed copy) */
+  records(table: Table, after?: PrimaryKey): Generator<{ key: PrimaryKey; stored: StoredRecord }>;
+  tombstones(table: Table, after?: PrimaryKey): Generator<{ key: PrimaryKey; tombstone: Tombstone }>;
   /** sharded tables: records this node does not hold (key, version, holders) */
-  stubs(table: Table): Generator<{ key: PrimaryKey; stub: Stub }>;
+  stubs(table: Table, after?: PrimaryKey): Generator<{ key: PrimaryKey; stub: Stub }>;
   release(): void;
 }
 
@@ -75,6 +79,11 @@ export interface CommitEvent {
   entry: LogEntry;
 }
 
+/** Range options for keys strictly after `after` (everything without it). */
+function rangeAfter(after: PrimaryKey | undefined): { start?: Key; exclusiveStart?: boolean } {
+  return after === undefined ? {} : { start: after, exclusiveStart: true };
+}
+
 export class Database {
   readonly #env: RootDatabase;
   readonly #meta: LmdbDb<unknown, Key>;
@@ -85,6 +94,9 @@ export class Database {
   /** index writes of the running write transaction, grouped by attribute (index-batch.ts) */
   readonly #indexBatch = new IndexBatch();
   readonly #events = new EventEmitter();
+  /** transactions visible before their flush (visibility.ts) */
+  readonly #visible = new VisibilitySignal();
+  readonly #watchingVisibility: boolean;
   #closed = false;
 
   private constructor(
@@ -95,6 +107,8 @@ export class Database {
     this.#env = open({ path, maxDbs: MAX_SUB_DATABASES, overlappingSync: true });
     this.#meta = this.#env.openDB('meta', {});
     this.#log = this.#env.openDB('log', {});
+    // Readers renew their snapshot once per timer turn: renew it now, so listeners read what became visible.
+    this.#watchingVisibility = watchVisibility(this.#env, () => (this.#env.resetReadTxn(), this.#visible.fire()));
     for (const { key, value } of this.#meta.getRange({ start: ['table'], end: ['table', '\u{10FFFF}'] })) {
       if (Array.isArray(key) && key[0] === 'table') this.#attach(value as TableDefinition);
     }
@@ -208,12 +222,13 @@ export class Database {
 
   /**
    * Writes that are not transactions of their own (records merged from a peer's copy): not
-   * logged, and resolved once committed, not flushed. Whoever needs them durable awaits a later
+   * logged, and resolved once committed, not flushed. `meta` writes in the same transaction
+   * (a copy's resume point lands with the records it covers). Whoever needs them durable awaits a later
    * durable write (LMDB flushes in commit order).
    */
-  async writeUnlogged(write: () => void): Promise<void> {
+  async writeUnlogged(write: (meta: MetaWriter) => void): Promise<void> {
     this.#assertOpen();
-    await this.#env.childTransaction(() => this.#indexBatch.run(write)).catch(commitFailure).catch(this.#rollBackDefinitions);
+    await this.#env.childTransaction(() => this.#indexBatch.run(() => write(this.#metaWriter))).catch(commitFailure).catch(this.#rollBackDefinitions);
     this.#events.emit('committed', null);
   }
 
@@ -264,14 +279,19 @@ export class Database {
         for (const _ of table.stores.stubs.getKeys({ transaction })) n++;
         return n;
       },
-      *records(table) {
-        for (const { key, value } of table.stores.records.getRange({ transaction })) yield { key: key as PrimaryKey, stored: value };
+      countAfter: (table, store, after) => {
+        let n = 0;
+        for (const _ of table.stores[store].getKeys({ transaction, ...rangeAfter(after) })) n++;
+        return n;
       },
-      *tombstones(table) {
-        for (const { key, value } of table.stores.tombstones.getRange({ transaction })) yield { key: key as PrimaryKey, tombstone: value };
+      *records(table, after) {
+        for (const { key, value } of table.stores.records.getRange({ transaction, ...rangeAfter(after) })) yield { key: key as PrimaryKey, stored: value };
       },
-      *stubs(table) {
-        for (const { key, value } of table.stores.stubs.getRange({ transaction })) yield { key: key as PrimaryKey, stub: value };
+      *tombstones(table, after) {
+        for (const { key, value } of table.stores.tombstones.getRange({ transaction, ...rangeAfter(after) })) yield { key: key as PrimaryKey, tombstone: value };
+      },
+      *stubs(table, after) {
+        for (const { key, value } of table.stores.stubs.getRange({ transaction, ...rangeAfter(after) })) yield { key: key as PrimaryKey, stub: value };
       },
       release: () => transaction.done(),
     };
@@ -355,6 +375,19 @@ export class Database {
   onCommit(listener: (event: CommitEvent) => void): () => void {
     this.#events.on('commit', listener);
     return () => this.#events.off('commit', listener);
+  }
+
+  /**
+   * Listen for transactions becoming visible, before their flush (visibility.ts): a hint to read
+   * the log early. Not every transaction is announced here; onCommit announces each, once durable.
+   */
+  onVisible(listener: () => void): () => void {
+    return this.#visible.on(listener);
+  }
+
+  /** Inside a transaction callback: resolves once it is visible here; null when that cannot be told. */
+  nextVisible(): Promise<void> | null {
+    return this.#watchingVisibility ? this.#visible.next() : null;
   }
 
   /** Log entries after `afterSequence`, in commit order. */
