@@ -4,7 +4,8 @@
  * or apply; computed afresh, each answer decoded both hdb_nodes rows (certificates included),
  * about a fifth of a replica's CPU per record. Rows of hdb_nodes change only through commits of
  * the system database, and every such commit (logged, replicated or copied) forgets all policies
- * the moment it is visible to reads, so an answer never lags the rows it is computed from.
+ * as it becomes visible to reads (Database.onVisible where lmdb-js tells it, else when its write
+ * resolves), so an answer lags the rows it is computed from by no more than that notice.
  */
 import type { Database } from '../storage/database.ts';
 import type { LinkPolicy } from './link.ts';
@@ -28,7 +29,9 @@ export class PolicyCache {
     const forget = (tables: readonly string[] | null) => {
       if (tables === null || tables.includes(NODES_TABLE)) this.#policies.clear();
     };
-    const unsubscribers = [system.onTablesCommitted(forget), system.onTablesChanged(forget)];
+    // Earlier still: any system commit becoming visible, before its fsync (visibility.ts), since
+    // a relay woken then reads the log already; system commits are rare, so this costs little.
+    const unsubscribers = [system.onVisible(() => forget(null)), system.onTablesCommitted(forget), system.onTablesChanged(forget)];
     this.#unsubscribe = () => unsubscribers.forEach((unsubscribe) => unsubscribe());
   }
 
