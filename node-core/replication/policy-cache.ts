@@ -15,7 +15,9 @@ import { NODES_TABLE } from './membership.ts';
 export const MAX_CACHED_POLICIES = 4096;
 
 export class PolicyCache {
-  readonly #policies = new Map<string, LinkPolicy>();
+  /** peer → database → policy */
+  readonly #policies = new Map<string, Map<string, LinkPolicy>>();
+  #size = 0;
   readonly #unsubscribe: () => void;
   /** after dispose nothing tells of changes any more: every answer is computed afresh */
   #disposed = false;
@@ -27,7 +29,7 @@ export class PolicyCache {
     // Forgotten as soon as the commit is visible (as a policy computed afresh would read it),
     // not only once it is durable; notifyTablesChanged (a copy's merge) forgets them too.
     const forget = (tables: readonly string[] | null) => {
-      if (tables === null || tables.includes(NODES_TABLE)) this.#policies.clear();
+      if (tables === null || tables.includes(NODES_TABLE)) this.#forget();
     };
     // Earlier still: any system commit becoming visible, before its fsync (visibility.ts), since
     // a relay woken then reads the log already; system commits are rare, so this costs little.
@@ -37,19 +39,27 @@ export class PolicyCache {
 
   readonly get = (peer: string, database: string): LinkPolicy => {
     if (this.#disposed) return this.compute(peer, database);
-    const key = `${peer}\u0000${database}`;
-    let policy = this.#policies.get(key);
+    // Nested maps: asked several times per record, a joined string key cost more than the lookup.
+    let byDatabase = this.#policies.get(peer);
+    let policy = byDatabase?.get(database);
     if (!policy) {
       policy = this.compute(peer, database);
-      if (this.#policies.size >= MAX_CACHED_POLICIES) this.#policies.clear();
-      this.#policies.set(key, policy);
+      if (this.#size >= MAX_CACHED_POLICIES) this.#forget();
+      if (!byDatabase) this.#policies.set(peer, (byDatabase = new Map()));
+      byDatabase.set(database, policy);
+      this.#size++;
     }
     return policy;
   };
 
+  #forget(): void {
+    this.#policies.clear();
+    this.#size = 0;
+  }
+
   dispose(): void {
     this.#disposed = true;
     this.#unsubscribe();
-    this.#policies.clear();
+    this.#forget();
   }
 }
