@@ -15,11 +15,9 @@ import type { PrimaryKey } from './types.ts';
 
 type IndexDb = LmdbDb<PrimaryKey, Key>;
 
-interface IndexOp {
-  remove: boolean;
-  value: IndexValue;
-  key: PrimaryKey;
-}
+/** Held-back writes of one attribute, flat (no object per write: a batch holds thousands): value, key, remove. */
+type HeldOps = Array<IndexValue | PrimaryKey | boolean>;
+const OP_FIELDS = 3;
 
 /** lmdb's Key type omits null, which ordered-binary does encode (and sorts first) inside arrays. */
 export function indexKey(attribute: string, value?: IndexValue): Key {
@@ -28,7 +26,7 @@ export function indexKey(attribute: string, value?: IndexValue): Key {
 
 export class IndexBatch {
   /** per index sub-database, per attribute, the held-back writes in order; null: write at once */
-  #pending: Map<IndexDb, Map<string, IndexOp[]>> | null = null;
+  #pending: Map<IndexDb, Map<string, HeldOps>> | null = null;
 
   /** Run `writes` (inside a write transaction) with index writes held back until it returns. */
   run<T>(writes: () => T): T {
@@ -45,12 +43,12 @@ export class IndexBatch {
   }
 
   put(index: IndexDb, attribute: string, value: IndexValue, key: PrimaryKey): void {
-    if (this.#pending) this.#hold(index, attribute, { remove: false, value, key });
+    if (this.#pending) this.#hold(index, attribute).push(value, key, false);
     else index.put(indexKey(attribute, value), key);
   }
 
   remove(index: IndexDb, attribute: string, value: IndexValue, key: PrimaryKey): void {
-    if (this.#pending) this.#hold(index, attribute, { remove: true, value, key });
+    if (this.#pending) this.#hold(index, attribute).push(value, key, true);
     else index.remove(indexKey(attribute, value), key);
   }
 
@@ -60,21 +58,23 @@ export class IndexBatch {
     if (!pending || pending.size === 0) return;
     for (const [index, byAttribute] of pending) {
       for (const [attribute, ops] of byAttribute) {
-        for (const op of ops) {
-          if (op.remove) index.remove(indexKey(attribute, op.value), op.key);
-          else index.put(indexKey(attribute, op.value), op.key);
+        for (let i = 0; i < ops.length; i += OP_FIELDS) {
+          const key = indexKey(attribute, ops[i] as IndexValue);
+          if (ops[i + 2]) index.remove(key, ops[i + 1] as PrimaryKey);
+          else index.put(key, ops[i + 1] as PrimaryKey);
         }
       }
     }
     pending.clear();
   }
 
-  #hold(index: IndexDb, attribute: string, op: IndexOp): void {
+  /** The held-back writes of `attribute` in `index`, to append to. */
+  #hold(index: IndexDb, attribute: string): HeldOps {
     const pending = this.#pending!;
     let byAttribute = pending.get(index);
     if (!byAttribute) pending.set(index, (byAttribute = new Map()));
     let ops = byAttribute.get(attribute);
     if (!ops) byAttribute.set(attribute, (ops = []));
-    ops.push(op);
+    return ops;
   }
 }

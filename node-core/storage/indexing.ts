@@ -15,8 +15,8 @@ export const MAX_INDEXED_STRING_LENGTH = 128;
 
 export type IndexValue = string | number | boolean | null;
 
-/** The index value of a scalar; undefined when it is not indexed (see `isUnindexedValue`). */
-function indexable(value: unknown): IndexValue | undefined {
+/** The index value of a scalar; undefined when it is not indexed (an object, a long string, NaN). */
+export function indexable(value: unknown): IndexValue | undefined {
   if (value === null) return null;
   switch (typeof value) {
     case 'string':

@@ -5,7 +5,7 @@
  */
 import type { Database as LmdbDb, Key } from 'lmdb';
 import { indexKey, type IndexBatch } from './index-batch.ts';
-import { hasUnindexedString, indexValuesOf, type IndexValue } from './indexing.ts';
+import { hasUnindexedString, indexable, indexValuesOf, type IndexValue } from './indexing.ts';
 import type { DataRecord, PrimaryKey, StoredRecord, Stub, TableDefinition, Tombstone } from './types.ts';
 
 export const CREATED_TIME = '__createdtime__';
@@ -224,7 +224,13 @@ export class Table {
       for (const attribute in after) {
         if (attribute === primaryKey) continue;
         const value = after[attribute];
-        for (const indexed of indexValuesOf(value)) batch.put(index, attribute, indexed, key);
+        if (Array.isArray(value)) {
+          for (const indexed of indexValuesOf(value)) batch.put(index, attribute, indexed, key);
+        } else {
+          // A scalar (the common case) needs no array of values.
+          const indexed = indexable(value);
+          if (indexed !== undefined) batch.put(index, attribute, indexed, key);
+        }
         if (!this.#unindexed.has(attribute) && hasUnindexedString(value)) this.#noteUnindexed(attribute);
       }
       return;

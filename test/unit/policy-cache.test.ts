@@ -2,7 +2,7 @@
  * node-core/replication/policy-cache.ts against real LMDB storage: a link policy is computed
  * once per peer and database and reused, until a commit to hdb_nodes (logged, replicated or a
  * copy's unlogged merge) forgets it, so the next answer reads the new rows; writes to other
- * tables keep it; after dispose every answer is computed afresh.
+ * databases keep it; after dispose every answer is computed afresh.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -26,7 +26,8 @@ after(async () => {
 test('policies are computed once until hdb_nodes changes, and read the new rows then', async () => {
   const system = storage.createDatabase('system');
   await system.createTable({ name: NODES_TABLE, primaryKey: 'name', attributes: ['name'], replicate: true }, { user: null });
-  await system.createTable({ name: 'other', primaryKey: 'id', attributes: ['id'], replicate: true }, { user: null });
+  const dev = storage.createDatabase('dev');
+  await dev.createTable({ name: 'other', primaryKey: 'id', attributes: ['id'], replicate: true }, { user: null });
   const nodes = system.requireTable(NODES_TABLE);
   let computed = 0;
   // The policy the rows say: publish only the tables the peer's row lists.
@@ -36,8 +37,8 @@ test('policies are computed once until hdb_nodes changes, and read the new rows 
     return { publishes: (table) => tables.includes(table), subscribes: () => true };
   };
   const cache = new PolicyCache(compute, system);
-  const put = (table: string, record: Record<string, unknown>, key: string) =>
-    system.transact((tx) => writeRecords(tx, tx.table(table), [record], [key], 'upsert'), { user: null });
+  const put = (table: string, record: Record<string, unknown>, key: string, database = system) =>
+    database.transact((tx) => writeRecords(tx, tx.table(table), [record], [key], 'upsert'), { user: null });
 
   await put(NODES_TABLE, { name: 'peer-a', tables: ['dogs'] }, 'peer-a');
   assert.equal(cache.get('peer-a', 'dev').publishes('dogs'), true);
@@ -47,9 +48,9 @@ test('policies are computed once until hdb_nodes changes, and read the new rows 
   cache.get('peer-b', 'dev');
   assert.equal(computed, 3, 'one policy per peer and database');
 
-  await put('other', { id: 'x' }, 'x');
+  await put('other', { id: 'x' }, 'x', dev);
   cache.get('peer-a', 'dev');
-  assert.equal(computed, 3, 'a write to another table keeps the policies');
+  assert.equal(computed, 3, 'a write to another database keeps the policies');
 
   await put(NODES_TABLE, { name: 'peer-a', tables: ['cats'] }, 'peer-a');
   assert.equal(cache.get('peer-a', 'dev').publishes('cats'), true, 'the changed row is read as soon as its write resolved');
