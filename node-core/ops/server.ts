@@ -26,6 +26,14 @@ import type { User } from '../system/users.ts';
 import { sendResult } from './json-response.ts';
 import { applyFieldAliases, formatIssues } from './validation.ts';
 
+/**
+ * How long an idle keep-alive connection stays open (ms). Longer than clients keep theirs
+ * (undici and most HTTP agents: 4-5 s), so the client closes first: a server that closes at
+ * the moment a client reuses the connection resets that request (seen under load at Node's
+ * default of 5 s).
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
 const MIME_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -94,6 +102,7 @@ export class OpsServer {
       if (this.#upgrade) this.#upgrade(req, socket, head, server instanceof https.Server);
       else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     });
+    server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
     server.requestTimeout = 120_000;
     server.headersTimeout = 30_000;
     return new Promise((resolve, reject) => {

@@ -56,6 +56,11 @@ interface DialState {
   timer: NodeJS.Timeout | null;
   lastError: string | null;
   lastRefused: boolean;
+  /**
+   * Why the last link that got past connecting closed (a protocol error, a refusal, a dead
+   * peer): kept beside later connection failures, which would otherwise hide it within ms.
+   */
+  lastLinkError: string | null;
 }
 
 export class ReplicationManager {
@@ -415,7 +420,7 @@ export class ReplicationManager {
   #dialStateFor(key: string): DialState {
     let dial = this.#dials.get(key);
     if (!dial) {
-      dial = { attempts: 0, timer: null, lastError: null, lastRefused: false };
+      dial = { attempts: 0, timer: null, lastError: null, lastRefused: false, lastLinkError: null };
       this.#dials.set(key, dial);
     }
     return dial;
@@ -467,9 +472,13 @@ export class ReplicationManager {
       if (this.#links.get(link.key) === link) this.#links.delete(link.key);
       const dial = this.#dialStateFor(link.key);
       const certificateError = isCertificateError(link.errorCode);
-      dial.lastError = certificateError
+      const reason = certificateError
         ? `TLS: the certificate of '${link.peer}' was not accepted: ${link.closeReason} (${link.errorCode})`
         : link.closeReason || null;
+      // A socket-level error (ECONNREFUSED, ETIMEDOUT...) means this dial never reached the peer.
+      const unreachable = link.errorCode !== null && !certificateError;
+      dial.lastError = unreachable && dial.lastLinkError ? `${reason}; the last link closed: ${dial.lastLinkError}` : reason;
+      if (!unreachable && reason) dial.lastLinkError = reason;
       // Refusals (by the peer or of its certificate) do not fix themselves quickly: no faster
       // than REFUSED_MIN_BACKOFF_MS. A duplicate-link refusal just means the other link won.
       dial.lastRefused =

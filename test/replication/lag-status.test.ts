@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { TEST_CLOCK_OFFSET_ENV } from '../../node-core/clock/hlc.ts';
 import { LAG_WINDOW_MS, LAG_WINDOW_SAMPLES } from '../../node-core/replication/lag-histogram.ts';
-import { Cluster, waitFor, waitForLink } from '../support/cluster.ts';
+import { Cluster, waitFor, waitForStreaming } from '../support/cluster.ts';
 import type { NodeProcess } from '../support/node-process.ts';
 
 const WRITES = 40;
@@ -61,8 +61,9 @@ describe('replication lag in cluster_status', () => {
     cluster = await Cluster.start(2, { mesh: true });
     const [a, b] = cluster.nodes as [NodeProcess, NodeProcess];
     await a.ok({ operation: 'create_table', database: 'dev', table: 'lag', primary_key: 'id' });
-    await waitForLink(a, b.host, 'dev');
-    await waitForLink(b, a.host, 'dev');
+    // Past the initial copies: a transaction inside a copy is applied without a lag sample.
+    await waitForStreaming(a, b.host, 'dev');
+    await waitForStreaming(b, a.host, 'dev', { copied: true });
   });
   after(async () => cluster?.cleanup());
 
@@ -92,8 +93,9 @@ describe('replication lag between clocks that disagree', () => {
     cluster = await Cluster.start(2, { mesh: true, perNode: (i) => ({ env: { [TEST_CLOCK_OFFSET_ENV]: String(i === 1 ? -SKEW_MS : 0) } }) });
     const [a, b] = cluster.nodes as [NodeProcess, NodeProcess];
     await a.ok({ operation: 'create_table', database: 'dev', table: 'skew', primary_key: 'id' });
-    await waitForLink(a, b.host, 'dev');
-    await waitForLink(b, a.host, 'dev');
+    // Past the initial copies: a transaction inside a copy is applied without a lag sample.
+    await waitForStreaming(a, b.host, 'dev');
+    await waitForStreaming(b, a.host, 'dev', { copied: true });
   });
   after(async () => cluster?.cleanup());
 

@@ -105,6 +105,21 @@ export async function waitForLink(node: NodeProcess, peer: string, database: str
   }, timeoutMs);
 }
 
+/**
+ * Wait until `node`'s link to `peer` for `database` is connected and past any copy in progress;
+ * with `copied`, until it has received a whole copy from that peer (a node that joined and never
+ * synced: what is written from now on reaches it by the stream, not inside the copy).
+ */
+export async function waitForStreaming(node: NodeProcess, peer: string, database: string, options: { copied?: boolean; timeoutMs?: number } = {}): Promise<void> {
+  const { copied = false, timeoutMs = 20_000 } = options;
+  await waitFor(`${node.host} streaming from ${peer} for ${database}`, async () => {
+    type Socket = { database: string; connected: boolean; lastReceivedStatus?: string; copy_progress?: { done: boolean } };
+    const status = await node.ok<{ connections: Array<{ name: string; database_sockets: Socket[] }> }>({ operation: 'cluster_status' });
+    const socket = status.connections.find((c) => c.name === peer)?.database_sockets.find((s) => s.database === database);
+    return socket !== undefined && socket.connected && socket.lastReceivedStatus !== 'Copying' && (socket.copy_progress?.done ?? !copied);
+  }, timeoutMs);
+}
+
 export { waitFor };
 
 /**
