@@ -11,6 +11,7 @@ import type { HybridLogicalClock } from '../clock/hlc.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { FIXED_SUB_DATABASES, MAX_TABLES_PER_DATABASE, SUB_DATABASES_PER_TABLE, tableCapacityError } from '../security/table-limit.ts';
 import { commitFailure } from './commit-failure.ts';
+import { OriginIndex, type OriginIndexed } from './origin-index.ts';
 import { RecentEntries } from './recent-entries.ts';
 import { Table } from './table.ts';
 import type { LogEntry, LoggedWrite, SchemaChange, StoredRecord, TableDefinition, Tombstone, PrimaryKey, Stub } from './types.ts';
@@ -34,6 +35,8 @@ export interface TransactOptions {
   version?: number;
   /** origin node of the transaction; default: this node */
   origin?: string;
+  /** written here under another node's version and origin, not as it streamed from it (LogEntry.m) */
+  merged?: boolean;
 }
 
 /** What a transaction callback can do; all of it lands in one LMDB transaction and one log entry. */
@@ -78,6 +81,7 @@ export class Database {
   readonly #env: RootDatabase;
   readonly #meta: LmdbDb<unknown, Key>;
   readonly #log: LmdbDb<LogEntry, Key>;
+  readonly #byOrigin: OriginIndex;
   /** entries just committed, shared with the publishers that read them next (weakly held) */
   readonly #recent = new RecentEntries();
   readonly #tables = new Map<string, Table>();
@@ -92,6 +96,7 @@ export class Database {
     this.#env = open({ path, maxDbs: MAX_SUB_DATABASES, overlappingSync: true });
     this.#meta = this.#env.openDB('meta', {});
     this.#log = this.#env.openDB('log', {});
+    this.#byOrigin = new OriginIndex(this.#env);
     for (const { key, value } of this.#meta.getRange({ start: ['table'], end: ['table', '\u{10FFFF}'] })) {
       if (Array.isArray(key) && key[0] === 'table') this.#attach(value as TableDefinition);
     }
@@ -299,7 +304,9 @@ export class Database {
     if (writes.length > 0 || schema.length > 0) {
       const entry: LogEntry = { v: version, o: origin, u: options.user, w: writes };
       if (schema.length > 0) entry.s = schema;
+      if (options.merged) entry.m = true;
       this.#log.put(sequence, entry);
+      this.#byOrigin.record(sequence, entry);
       this.#recent.remember(sequence, entry);
       committed.push({ database: this.name, sequence, entry });
     }
@@ -343,6 +350,16 @@ export class Database {
     }
   }
 
+  /** Logged transactions of `origin` with a version above `afterVersion` (origin-index.ts). */
+  logByOrigin(origin: string, afterVersion: number, limit: number): Generator<OriginIndexed> {
+    return this.#byOrigin.after(origin, afterVersion, limit);
+  }
+
+  /** The log entry at `sequence`, if it is still kept. */
+  logEntry(sequence: number): LogEntry | undefined {
+    return this.#recent.get(sequence) ?? (this.#log.get(sequence) as LogEntry | undefined);
+  }
+
   /** The oldest log entry's sequence still kept (0 when the log is empty). */
   firstSequence(): number {
     for (const key of this.#log.getKeys({ limit: 1 })) return key as number;
@@ -368,7 +385,11 @@ export class Database {
       const keys = [...this.#log.getKeys({ end: cutoffMs, limit: PURGE_BATCH_SIZE })];
       if (keys.length === 0) return removed;
       await this.#env.transaction(() => {
-        for (const key of keys) this.#log.remove(key);
+        for (const key of keys) {
+          const entry = this.#log.get(key) as LogEntry | undefined;
+          if (entry) this.#byOrigin.remove(key as number, entry);
+          this.#log.remove(key);
+        }
         // Peers whose position is older than this missed entries for good: they need a copy.
         this.#metaWriter.set(PURGED_THROUGH_KEY, keys[keys.length - 1]);
       }).catch(commitFailure);
