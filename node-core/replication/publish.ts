@@ -9,7 +9,7 @@
 import { PURGED_THROUGH_KEY, type Database } from '../storage/database.ts';
 import type { LogEntry, LoggedWrite } from '../storage/types.ts';
 import { sendCopy, type CopyKind, type CopySender } from './copy.ts';
-import { encodeItems, FRAME_ENVELOPE_BYTES, FrameAssembler, MAX_ITEM_BYTES } from './frames.ts';
+import { encodeItems, FRAME_ENVELOPE_BYTES, FrameAssembler, MAX_ITEM_BYTES, sharedLargeFrame } from './frames.ts';
 import { assertInvariant, LinkState, OPEN_STATES, type LinkStateMachine } from './link-state.ts';
 import { encodeBufferBytes } from '../storage/encode-size.ts';
 import { DETACH_ENCODED_BYTES, encodeLargeValue, encodeValue, MAX_ENTRIES_PER_FRAME, MAX_FRAME_BYTES, TARGET_FRAME_BYTES, type DirectMessage, type Hello, type TxnsMessage } from './protocol.ts';
@@ -296,7 +296,7 @@ export class Publisher {
       return before === this.#sentThrough ? 'blocked' : this.#finishFrame(new FrameAssembler(), before, this.lastSentVersion);
     }
     const message: TxnsMessage = { t: 'txns', entries: [[sequence, entry]], through: sequence };
-    const bytes = encodeLargeValue(message, estimate);
+    const bytes = sharedLargeFrame(sequence, entry, () => encodeLargeValue(message, estimate));
     if (bytes.length > MAX_FRAME_BYTES || bytes.length <= TARGET_FRAME_BYTES) grant.release();
     if (bytes.length > MAX_FRAME_BYTES) {
       // Too large alone: pump sends a copy (after moving past what was filtered out before it).
