@@ -139,7 +139,7 @@ export class Publisher {
   pending(filter: (entry: LogEntry) => LogEntry | null): number {
     if (!this.#started || !this.link.machine.isOpen) return 0;
     let count = 0;
-    for (const { entry } of this.link.database.readLog(this.#ackedThrough, 100_000)) if (filter(entry)) count++;
+    for (const { entry } of this.link.database.readLog(this.#ackedThrough, 100_000)) if (!this.relay.skips(entry) && filter(entry)) count++;
     return count;
   }
 

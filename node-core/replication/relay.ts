@@ -201,6 +201,7 @@ export class RelayView {
   /** A copy was sent: it carries every record, so nothing skipped before it is missing. */
   copied(): void {
     this.#queue = [];
+    this.#beforeStart = [];
     this.#tooMany = false;
   }
 
