@@ -6,8 +6,10 @@
 import { hookSignals, note, runCleanups, sweepStaleTempDirs } from './lib.ts';
 
 const SUITES: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
+  copy: () => import('./copy.ts'),
   ops: () => import('./ops.ts'),
   replication: () => import('./replication.ts'),
+  scale: () => import('./scale.ts'),
   sharding: () => import('./sharding.ts'),
   ui: () => import('./ui.ts'),
 };

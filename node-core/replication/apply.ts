@@ -22,6 +22,8 @@ export const SYNCED_KEY = ['synced'];
 export interface ApplyFilter {
   /** false: this node does not take writes of `table` from this peer */
   accepts(table: string): boolean;
+  /** called inside the LMDB transaction, last (so Database.nextVisible says when it is visible) */
+  committing?(): void;
 }
 
 export interface ApplyOutcome {
@@ -66,7 +68,10 @@ export async function applyEntries(
         },
       };
     }),
-    (meta) => meta.set(positionKey(peer), through),
+    (meta) => {
+      meta.set(positionKey(peer), through);
+      filter.committing?.();
+    },
   );
   return outcome;
 }

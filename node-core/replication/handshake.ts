@@ -7,6 +7,7 @@
  */
 import type { Database } from '../storage/database.ts';
 import { positionKey, SYNCED_KEY } from './apply.ts';
+import { copyResumeFor } from './copy-resume.ts';
 import { helloHorizon } from './horizon.ts';
 import { REQUESTS_FEATURE } from './requests.ts';
 import { NETWORK_FEATURE } from './network-messages.ts';
@@ -48,6 +49,7 @@ export function buildHello(env: HandshakeEnvironment, database: Database, peer: 
     features: [NETWORK_FEATURE, REQUESTS_FEATURE, RELAY_FEATURE],
     ...helloHorizon(database),
     relay,
+    ...(wantsCopy ? copyResumeFor(database, peer) : {}),
   };
   if (csr !== undefined) hello.csr = csr;
   return hello;

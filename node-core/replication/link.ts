@@ -21,7 +21,8 @@ import { PEER_MESSAGE_CHECKS, PeerRequests, VERIFY, type PeerRequestKind } from 
 import { CloseCode, decode, encode, ProtocolError, type DirectMessage, type Hello, type Message, type PeerRequestMessage, type TableDigest } from './protocol.ts';
 import type { DirectLink, DirectLinks } from './relay.ts';
 import type { SendBudget } from './send-budget.ts';
-import { filterForPeer, Publisher, SEND_HIGH_WATER_BYTES } from './publish.ts';
+import type { LagSummary } from './lag-histogram.ts';
+import { commitWakeups, filterForPeer, Publisher, SEND_HIGH_WATER_BYTES } from './publish.ts';
 import type { NetworkMessage } from './network-messages.ts';
 import { Subscriber } from './subscribe.ts';
 import { HANDSHAKE_TIMEOUT_MS } from './transport.ts';
@@ -223,6 +224,11 @@ export class Link implements DirectLink {
     this.#send(message);
   }
 
+  /** lag percentiles of what this link applied, over lag-histogram.ts's window */
+  lagSummary(nowMs: number): LagSummary {
+    return this.#subscriber.lag.summary(nowMs);
+  }
+
   get latencyMs(): number | null {
     return this.#liveness.latencyMs;
   }
@@ -360,7 +366,7 @@ export class Link implements DirectLink {
       return;
     }
     // Publishing moves the link to copying-out or streaming before its first await.
-    const publishing = this.#publisher.start(hello, (listener) => this.database.onCommit(listener));
+    const publishing = this.#publisher.start(hello, (listener) => commitWakeups(this.database, listener));
     publishing.catch((error: unknown) => this.#fail(error));
     if (this.#machine.isEnding) return;
     assertInvariant(this.#machine.holds('ping-timer'), 'an open link pings its peer');
@@ -473,6 +479,7 @@ export class Link implements DirectLink {
       sendFrameThen: (frame: Buffer, written: () => void) => this.#sendBytes(frame, written),
       drained: () => this.#drained(),
       ending: () => this.#machine.isEnding,
+      copyResume: () => this.#peerHello?.copyResume ?? null,
       bufferedAmount: () => this.socket.bufferedAmount,
       fail: (error: unknown) => this.#fail(error),
     };

@@ -13,8 +13,9 @@ import type { NodeServices } from '../services.ts';
 import type { Database } from '../storage/database.ts';
 import { SYSTEM_DATABASE } from '../system/tables.ts';
 import { SYNCED_KEY } from './apply.ts';
-import { Link, linkKey, type LinkEnvironment } from './link.ts';
+import { Link, linkKey, type LinkEnvironment, type LinkPolicy } from './link.ts';
 import { Membership, NODES_TABLE, type Peer } from './membership.ts';
+import { PolicyCache } from './policy-cache.ts';
 import { acceptInbound, type PendingFrames } from './acceptance.ts';
 import { RefusalError } from './close-reason.ts';
 import { MAX_SAFE_BODY_BYTES } from './frames.ts';
@@ -118,7 +119,7 @@ export class ReplicationManager {
       nodeUrl: () => this.url,
       clock: services.clock,
       logger: services.logger,
-      policy: (peer, database) => this.membership.policy(peer, database),
+      policy: this.#cachedPolicy(system),
       claimCopy: (database, link) => {
         const holder = this.#copyClaims.get(database);
         if (holder && holder !== link && holder.state !== 'closed') return false;
@@ -159,6 +160,13 @@ export class ReplicationManager {
   }
 
   /** What the TLS transport presents and trusts, read fresh for every connection. */
+  /** Link policies remembered until hdb_nodes changes (policy-cache.ts); computed afresh after stop. */
+  #cachedPolicy(system: Database): (peer: string, database: string) => LinkPolicy {
+    const cache = new PolicyCache((peer, database) => this.membership.policy(peer, database), system);
+    this.#unsubscribers.push(() => cache.dispose());
+    return cache.get;
+  }
+
   #tlsMaterial(certificates: CertificateStore): TlsMaterial {
     return {
       credentials: (peer) => {

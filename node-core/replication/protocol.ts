@@ -6,6 +6,7 @@
 import { Packr } from 'msgpackr';
 import { z } from 'zod';
 import { peerMessageProblem } from '../security/peer-input.ts';
+import { MAX_NAME_LENGTH, MAX_PRIMARY_KEY_BYTES } from '../storage/names.ts';
 import type { DataRecord, LogEntry, PrimaryKey } from '../storage/types.ts';
 import { isNetworkMessageType, parseNetworkMessage, type NetworkMessage } from './network-messages.ts';
 
@@ -56,6 +57,22 @@ const relayAdvertSchema = z.object({
   since: z.array(z.tuple([z.string().min(1).max(255), z.number().min(0)])).max(MAX_ADVERTISED_ORIGINS),
 });
 export type RelayAdvert = z.infer<typeof relayAdvertSchema>;
+/** The parts of a table a copy sends, in this order (copy-resume.ts resumes inside one). */
+export const COPY_STAGES = ['records', 'stubs', 'tombstones'] as const;
+export type CopyStage = (typeof COPY_STAGES)[number];
+
+/**
+ * A copy interrupted on the receiver (copy-resume.ts): the sender's log position the copy
+ * started at, and the last item committed (table, stage, key). The sender resumes after it.
+ */
+export const copyResumeSchema = z.object({
+  sequence: z.number().int().min(0),
+  table: z.string().min(1).max(MAX_NAME_LENGTH),
+  stage: z.enum(COPY_STAGES),
+  // Any primary key a table accepts (at most MAX_PRIMARY_KEY_BYTES, so at most that many characters).
+  afterKey: z.union([z.string().min(1).max(MAX_PRIMARY_KEY_BYTES), z.number().finite()]),
+});
+export type CopyResume = z.infer<typeof copyResumeSchema>;
 
 export const helloSchema = z.object({
   t: z.literal('hello'),
@@ -82,6 +99,8 @@ export const helloSchema = z.object({
   halted: z.boolean().optional(),
   /** the origins the sender streams directly, and its watermark of others (replication/relay.ts) */
   relay: relayAdvertSchema.optional(),
+  /** the sender wants a copy and committed part of one from the receiver before: resume after it */
+  copyResume: copyResumeSchema.optional(),
 });
 export type Hello = z.infer<typeof helloSchema>;
 
@@ -112,6 +131,8 @@ export interface CopyStartMessage {
   sequence: number;
   /** the copied tables as of the snapshot (created on the receiver if missing) */
   tables?: TableSchema[];
+  /** the copy continues the one the hello's copyResume named: `total` counts what is left */
+  resumed?: boolean;
 }
 
 export interface CopyMessage {
@@ -119,6 +140,8 @@ export interface CopyMessage {
   table: string;
   /** [key, version, origin, record or null for a tombstone, holders?]: with holders (sharded) a null record is a stub */
   records: Array<[PrimaryKey, number, string, DataRecord | null, string[]?]>;
+  /** which part of the table the records are (a receiver records it to resume; older senders omit it) */
+  stage?: CopyStage;
 }
 
 export interface CopyEndMessage {
@@ -260,9 +283,11 @@ function decodeShape(frame: Buffer, checks: MessageChecks): Message {
     case 'copy-start':
       if (typeof message.total !== 'number' || typeof message.sequence !== 'number') throw new ProtocolError('bad copy-start');
       if (message.tables !== undefined && !z.array(tableSchema).max(10_000).safeParse(message.tables).success) throw new ProtocolError('bad copy-start tables');
+      if (message.resumed !== undefined && typeof message.resumed !== 'boolean') throw new ProtocolError('bad copy-start resumed');
       return message as unknown as CopyStartMessage;
     case 'copy':
       if (typeof message.table !== 'string' || !Array.isArray(message.records)) throw new ProtocolError('bad copy frame');
+      if (message.stage !== undefined && !(COPY_STAGES as readonly unknown[]).includes(message.stage)) throw new ProtocolError('bad copy frame stage');
       return message as unknown as CopyMessage;
     case 'copy-end':
       if (typeof message.sequence !== 'number') throw new ProtocolError('bad copy-end');

@@ -382,6 +382,19 @@ export class Publisher {
   }
 }
 
+/**
+ * Wake a publisher for each commit: early, as a transaction becomes visible (before its flush,
+ * storage/visibility.ts), and surely once it is durable. A wake with nothing new costs one log read.
+ */
+export function commitWakeups(database: Database, wake: () => void): () => void {
+  const offVisible = database.onVisible(wake);
+  const offCommit = database.onCommit(wake);
+  return () => {
+    offVisible();
+    offCommit();
+  };
+}
+
 /** The part of an entry `peer` should get, or null for none of it. */
 export function filterForPeer(database: Database, peer: string, entry: LogEntry, publishes: (table: string) => boolean): LogEntry | null {
   // The peer wrote it (or already relayed it to us): it has it.

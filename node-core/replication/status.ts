@@ -2,11 +2,13 @@
  * cluster_status (SPEC 5): HarperDB's shape, one connection per peer with a socket per
  * replicated database, plus our lag, pending and copy progress figures. Never credentials.
  */
+import { localClockMs } from '../clock/hlc.ts';
 import { caInfo } from './ca-info.ts';
+import { copyProgressStatus } from './copy-rate.ts';
 import { horizonStatus } from './horizon.ts';
 import { linkKey, type Link } from './link.ts';
 import type { ReplicationManager } from './manager.ts';
-import { subscriptionsBySetter, type Subscription } from './membership.ts';
+import { subscriptionsBySetter, type NodeRecord, type Subscription } from './membership.ts';
 import { linksWith, membersOf, shardedDatabases, shardOfNode } from './sharding.ts';
 
 /** A link that received nothing for this long reports "Waiting" instead of "Receiving". */
@@ -14,22 +16,44 @@ const RECEIVING_WINDOW_MS = 5_000;
 
 const utc = (ms: number): string | null => (ms > 0 ? new Date(ms).toUTCString() : null);
 
+/** Distinct CA certificates whose parsed facts are kept (one per member; far above any cluster). */
+const CA_INFO_CACHE_ENTRIES = 1_024;
+const caInfoCache = new Map<string, ReturnType<typeof caInfo>>();
+
+/**
+ * caInfo of a PEM, parsed once: X509 parsing per peer per call was most of cluster_status's
+ * time with ten peers. Keyed by the PEM itself, so a changed CA is parsed afresh.
+ */
+function cachedCaInfo(pem: string | null): ReturnType<typeof caInfo> {
+  if (!pem) return null;
+  let info = caInfoCache.get(pem);
+  if (info === undefined) {
+    if (caInfoCache.size >= CA_INFO_CACHE_ENTRIES) caInfoCache.clear();
+    info = caInfo(pem);
+    if (info) Object.freeze(info);
+    caInfoCache.set(pem, info);
+  }
+  return info;
+}
+
 export function clusterStatus(manager: ReplicationManager, nodeName: string, url: string | null): Record<string, unknown> {
   const links = new Map(manager.links().map((link) => [link.key, link]));
   const databases = manager.replicatedDatabases().map((db) => db.name).sort();
+  // hdb_nodes read once per call, not once or twice per peer (cost grows with the cluster).
+  const rows = new Map(manager.membership.nodes().map((row) => [row.name, row]));
   const connections = [...manager.membership.peers().values()]
     .sort((a, b) => a.name.localeCompare(b.name))
     .map((peer) => {
-      const record = manager.membership.node(peer.name);
+      const record = rows.get(peer.name);
       return {
         name: peer.name,
         url: peer.url,
         replicates: true,
         replicateByDefault: true,
         from_route: peer.fromRoute,
-        subscriptions: subscriptionsSeenFrom(manager, nodeName, peer.name),
+        subscriptions: subscriptionsSeenFrom(rows, nodeName, peer.name),
         ...(record?.shard != null ? { shard: record.shard } : {}),
-        ca_info: caInfo(typeof record?.ca === 'string' ? record.ca : null),
+        ca_info: cachedCaInfo(typeof record?.ca === 'string' ? record.ca : null),
         database_sockets: databases.map((database) => {
           const link = links.get(linkKey(peer.name, database));
           const dial = manager.dialState(peer.name, database);
@@ -77,10 +101,10 @@ function shardingStatus(manager: ReplicationManager): Array<Record<string, unkno
  * Explicit subscriptions for the link with `peer`, as this node sees them: its own list, or the
  * peer's list mirrored (the peer's publish is this node's subscribe). Null: everything both ways.
  */
-function subscriptionsSeenFrom(manager: ReplicationManager, nodeName: string, peer: string): Subscription[] | null {
-  const own = subscriptionsBySetter(manager.membership.node(peer))[nodeName];
+function subscriptionsSeenFrom(rows: ReadonlyMap<string, NodeRecord>, nodeName: string, peer: string): Subscription[] | null {
+  const own = subscriptionsBySetter(rows.get(peer))[nodeName];
   if (own) return own;
-  const theirs = subscriptionsBySetter(manager.membership.node(nodeName))[peer];
+  const theirs = subscriptionsBySetter(rows.get(nodeName))[peer];
   return theirs ? theirs.map((s) => ({ ...s, publish: s.subscribe, subscribe: s.publish })) : null;
 }
 
@@ -107,6 +131,8 @@ function socketStatus(link: Link, database: string): Record<string, unknown> {
     lastReceivedStatus: receivedStatus,
     // The delay of the last transaction applied; an idle link has caught up.
     lag_ms: receivedStatus === 'Waiting' ? 0 : link.lastAppliedLag,
+    // Origin commit -> commit here over a recent window: lag-histogram.ts says what and how.
+    ...link.lagSummary(localClockMs()),
     pending_transactions: link.pendingTransactions(),
     bytes_sent: link.bytesSent,
     bytes_received: link.bytesReceived,
@@ -115,7 +141,7 @@ function socketStatus(link: Link, database: string): Record<string, unknown> {
     entries_received: link.relayCounters.entriesReceived,
     catchup_entries_received: link.relayCounters.catchupEntriesReceived,
     peer_direct_origins: link.relayCounters.peerDirect,
-    ...(copy ? { copy_progress: { copied: copy.copied, total: copy.total, done: copy.done } } : {}),
+    ...(copy ? { copy_progress: copyProgressStatus(copy, now) } : {}),
     ...horizonStatus(link),
   };
 }

@@ -3,10 +3,11 @@
  * after commit, and keeps the position in the peer's log (persisted with the data it came with,
  * or lazily when it moved without data). Positions never move backwards (asserted).
  */
-import type { HybridLogicalClock } from '../clock/hlc.ts';
+import { localClockMs, type HybridLogicalClock } from '../clock/hlc.ts';
 import type { Database } from '../storage/database.ts';
 import type { LogEntry } from '../storage/types.ts';
 import { applyEntries, positionKey } from './apply.ts';
+import { LagHistogram } from './lag-histogram.ts';
 import { assertInvariant, OPEN_STATES, type LinkStateMachine } from './link-state.ts';
 import { IDLE_POSITION_INTERVAL_MS } from './publish.ts';
 import { ProtocolError, type Message } from './protocol.ts';
@@ -28,6 +29,8 @@ export class Subscriber {
   /** log entries received in txns frames (duplicates included: what relays cost) and in catch-ups */
   entriesReceived = 0;
   catchupEntriesReceived = 0;
+  /** origin commit -> commit here, per transaction applied (cluster_status lag_p50_ms ...) */
+  readonly lag = new LagHistogram();
   /** last sequence of the peer's log applied here (persisted at once with data, lazily without) */
   #appliedThrough: number | null = null;
 
@@ -52,7 +55,11 @@ export class Subscriber {
       previous = sequence;
     }
     const fresh = entries.filter(([sequence]) => sequence > position);
-    const outcome = await applyEntries(this.link.database, this.link.clock, this.link.peer, fresh, through, { accepts: (table) => this.link.subscribes(table) });
+    let visibleAt = 0;
+    const outcome = await applyEntries(this.link.database, this.link.clock, this.link.peer, fresh, through, {
+      accepts: (table) => this.link.subscribes(table),
+      committing: () => void this.link.database.nextVisible()?.then(() => (visibleAt ||= localClockMs())),
+    });
     if (this.link.machine.isEnding && !outcome.committed) return;
     this.#advance(through);
     if (!outcome.committed) this.#schedulePersist();
@@ -63,6 +70,9 @@ export class Subscriber {
       this.lastReceivedLocalTime = now;
       this.lastAppliedLag = Math.max(0, now - last.v);
     }
+    // Visible here at visibleAt (before the flush this waited for), or at the latest by now.
+    const committedAt = localClockMs();
+    if (outcome.committed) for (const [, entry] of fresh) this.lag.record(entry.v, visibleAt > 0 && visibleAt <= committedAt ? visibleAt : committedAt);
     this.link.send({ t: 'ack', seq: through });
   }
 

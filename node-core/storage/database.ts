@@ -12,8 +12,10 @@ import { badRequest, notFound } from '../errors.ts';
 import { FIXED_SUB_DATABASES, MAX_TABLES_PER_DATABASE, SUB_DATABASES_PER_TABLE, tableCapacityError } from '../security/table-limit.ts';
 import { commitFailure } from './commit-failure.ts';
 import { OriginIndex, type OriginIndexed } from './origin-index.ts';
+import { IndexBatch } from './index-batch.ts';
 import { RecentEntries } from './recent-entries.ts';
 import { Table } from './table.ts';
+import { VisibilitySignal, watchVisibility } from './visibility.ts';
 import type { LogEntry, LoggedWrite, SchemaChange, StoredRecord, TableDefinition, Tombstone, PrimaryKey, Stub } from './types.ts';
 
 /** Meta key: the last log sequence removed by retention (0: none yet). */
@@ -56,10 +58,13 @@ export interface DatabaseSnapshot {
   sequence: number;
   /** records, tombstones and stubs of `table` in the snapshot: the items a copy of it carries */
   count(table: Table): number;
-  records(table: Table): Generator<{ key: PrimaryKey; stored: StoredRecord }>;
-  tombstones(table: Table): Generator<{ key: PrimaryKey; tombstone: Tombstone }>;
+  /** keys in one of a table's stores after `after` (all without it): what a resumed copy has left */
+  countAfter(table: Table, store: 'records' | 'stubs' | 'tombstones', after?: PrimaryKey): number;
+  /** the generators start after `after` when given (a resumed copy) */
+  records(table: Table, after?: PrimaryKey): Generator<{ key: PrimaryKey; stored: StoredRecord }>;
+  tombstones(table: Table, after?: PrimaryKey): Generator<{ key: PrimaryKey; tombstone: Tombstone }>;
   /** sharded tables: records this node does not hold (key, version, holders) */
-  stubs(table: Table): Generator<{ key: PrimaryKey; stub: Stub }>;
+  stubs(table: Table, after?: PrimaryKey): Generator<{ key: PrimaryKey; stub: Stub }>;
   release(): void;
 }
 
@@ -77,6 +82,11 @@ export interface CommitEvent {
   entry: LogEntry;
 }
 
+/** Range options for keys strictly after `after` (everything without it). */
+function rangeAfter(after: PrimaryKey | undefined): { start?: Key; exclusiveStart?: boolean } {
+  return after === undefined ? {} : { start: after, exclusiveStart: true };
+}
+
 export class Database {
   readonly #env: RootDatabase;
   readonly #meta: LmdbDb<unknown, Key>;
@@ -85,7 +95,12 @@ export class Database {
   /** entries just committed, shared with the publishers that read them next (weakly held) */
   readonly #recent = new RecentEntries();
   readonly #tables = new Map<string, Table>();
+  /** index writes of the running write transaction, grouped by attribute (index-batch.ts) */
+  readonly #indexBatch = new IndexBatch();
   readonly #events = new EventEmitter();
+  /** transactions visible before their flush (visibility.ts) */
+  readonly #visible = new VisibilitySignal();
+  readonly #watchingVisibility: boolean;
   #closed = false;
 
   private constructor(
@@ -97,6 +112,8 @@ export class Database {
     this.#meta = this.#env.openDB('meta', {});
     this.#log = this.#env.openDB('log', {});
     this.#byOrigin = new OriginIndex(this.#env);
+    // Readers renew their snapshot once per timer turn: renew it now, so listeners read what became visible.
+    this.#watchingVisibility = watchVisibility(this.#env, () => (this.#env.resetReadTxn(), this.#visible.fire()));
     for (const { key, value } of this.#meta.getRange({ start: ['table'], end: ['table', '\u{10FFFF}'] })) {
       if (Array.isArray(key) && key[0] === 'table') this.#attach(value as TableDefinition);
     }
@@ -138,7 +155,7 @@ export class Database {
     }
     const tooMany = tableCapacityError(this.name, this.#tables.size, 1);
     if (tooMany) throw tooMany;
-    const full: TableDefinition = { ...definition, database: this.name, createdTime: Date.now() };
+    const full: TableDefinition = { ...definition, unindexed: [], database: this.name, createdTime: Date.now() };
     // Sub-databases are created before the transaction: lmdb-js opens them in their own txn.
     const table = this.#attach(full);
     try {
@@ -180,6 +197,7 @@ export class Database {
     this.#assertOpen();
     const committed: CommitEvent[] = [];
     const result = await this.#env.childTransaction(() => this.#runLogged(write, options, committed)).catch(commitFailure).catch(this.#rollBackDefinitions);
+    this.#committed(committed);
     await this.#afterCommit(committed);
     return result;
   }
@@ -196,22 +214,27 @@ export class Database {
     this.#assertOpen();
     const committed: CommitEvent[] = [];
     await this.#env
-      .childTransaction(() => {
-        for (const item of items) this.#runLogged(item.write, item.options, committed);
-        finish?.(this.#metaWriter);
-      })
+      .childTransaction(() =>
+        this.#indexBatch.run(() => {
+          for (const item of items) this.#runLogged(item.write, item.options, committed);
+          finish?.(this.#metaWriter);
+        }),
+      )
       .catch(commitFailure).catch(this.#rollBackDefinitions);
+    this.#committed(committed);
     await this.#afterCommit(committed);
   }
 
   /**
    * Writes that are not transactions of their own (records merged from a peer's copy): not
-   * logged, and resolved once committed, not flushed. Whoever needs them durable awaits a later
+   * logged, and resolved once committed, not flushed. `meta` writes in the same transaction
+   * (a copy's resume point lands with the records it covers). Whoever needs them durable awaits a later
    * durable write (LMDB flushes in commit order).
    */
-  async writeUnlogged(write: () => void): Promise<void> {
+  async writeUnlogged(write: (meta: MetaWriter) => void): Promise<void> {
     this.#assertOpen();
-    await this.#env.childTransaction(write).catch(commitFailure).catch(this.#rollBackDefinitions);
+    await this.#env.childTransaction(() => this.#indexBatch.run(() => write(this.#metaWriter))).catch(commitFailure).catch(this.#rollBackDefinitions);
+    this.#events.emit('committed', null);
   }
 
   /** Values this database keeps beside its tables (replication positions, sync state). */
@@ -234,7 +257,8 @@ export class Database {
     if (missing.length === 0) return;
     const full = tableCapacityError(this.name, this.#tables.size, missing.length);
     if (full) throw full;
-    const attached = missing.map((d) => this.#attach({ ...d, attributes: [...d.attributes], database: this.name, createdTime: Date.now() }));
+    // What this node's index leaves out is its own business: a peer's `unindexed` is not taken.
+    const attached = missing.map((d) => this.#attach({ name: d.name, primaryKey: d.primaryKey, attributes: [...d.attributes], unindexed: [], replicate: d.replicate, database: this.name, createdTime: Date.now() }));
     await this.#env.transaction(() => {
       for (const table of attached) this.#saveDefinition(table.definition);
     }).catch(commitFailure);
@@ -260,14 +284,19 @@ export class Database {
         for (const _ of table.stores.stubs.getKeys({ transaction })) n++;
         return n;
       },
-      *records(table) {
-        for (const { key, value } of table.stores.records.getRange({ transaction })) yield { key: key as PrimaryKey, stored: value };
+      countAfter: (table, store, after) => {
+        let n = 0;
+        for (const _ of table.stores[store].getKeys({ transaction, ...rangeAfter(after) })) n++;
+        return n;
       },
-      *tombstones(table) {
-        for (const { key, value } of table.stores.tombstones.getRange({ transaction })) yield { key: key as PrimaryKey, tombstone: value };
+      *records(table, after) {
+        for (const { key, value } of table.stores.records.getRange({ transaction, ...rangeAfter(after) })) yield { key: key as PrimaryKey, stored: value };
       },
-      *stubs(table) {
-        for (const { key, value } of table.stores.stubs.getRange({ transaction })) yield { key: key as PrimaryKey, stub: value };
+      *tombstones(table, after) {
+        for (const { key, value } of table.stores.tombstones.getRange({ transaction, ...rangeAfter(after) })) yield { key: key as PrimaryKey, tombstone: value };
+      },
+      *stubs(table, after) {
+        for (const { key, value } of table.stores.stubs.getRange({ transaction, ...rangeAfter(after) })) yield { key: key as PrimaryKey, stub: value };
       },
       release: () => transaction.done(),
     };
@@ -281,7 +310,9 @@ export class Database {
   readonly #rollBackDefinitions = (error: unknown): never => {
     for (const table of this.#tables.values()) {
       const stored = this.#meta.get(['table', table.name]) as TableDefinition | undefined;
-      if (stored && stored.attributes.length !== table.definition.attributes.length) table.resetAttributes(stored.attributes);
+      if (!stored) continue;
+      const unindexed = (definition: TableDefinition) => (definition.unindexed ?? definition.attributes).length;
+      if (stored.attributes.length !== table.definition.attributes.length || unindexed(stored) !== unindexed(table.definition)) table.resetAttributes(stored);
     }
     throw error;
   };
@@ -300,7 +331,7 @@ export class Database {
       logWrite: (w) => void writes.push(w),
       logSchema: (c) => void schema.push(c),
     };
-    const value = write(tx);
+    const value = this.#indexBatch.run(() => write(tx));
     if (writes.length > 0 || schema.length > 0) {
       const entry: LogEntry = { v: version, o: origin, u: options.user, w: writes };
       if (schema.length > 0) entry.s = schema;
@@ -311,6 +342,11 @@ export class Database {
       committed.push({ database: this.name, sequence, entry });
     }
     return value;
+  }
+
+  /** Tell onTablesCommitted listeners which tables the commit just made visible wrote. */
+  #committed(committed: CommitEvent[]): void {
+    if (committed.length > 0) this.#events.emit('committed', [...new Set(committed.flatMap((c) => c.entry.w.map((w) => w.t)))]);
   }
 
   async #afterCommit(committed: CommitEvent[]): Promise<void> {
@@ -327,6 +363,16 @@ export class Database {
     if (tables.length > 0) this.#events.emit('tables', tables);
   }
 
+  /**
+   * Be told as soon as a commit is visible to reads, before it is durable (onTablesChanged and
+   * onCommit wait for the flush): the tables its logged writes touched, or null for unlogged
+   * writes (tables unknown). For caches of what the data says, which must not outlive a change.
+   */
+  onTablesCommitted(listener: (tables: readonly string[] | null) => void): () => void {
+    this.#events.on('committed', listener);
+    return () => this.#events.off('committed', listener);
+  }
+
   onTablesChanged(listener: (tables: readonly string[]) => void): () => void {
     this.#events.on('tables', listener);
     return () => this.#events.off('tables', listener);
@@ -336,6 +382,19 @@ export class Database {
   onCommit(listener: (event: CommitEvent) => void): () => void {
     this.#events.on('commit', listener);
     return () => this.#events.off('commit', listener);
+  }
+
+  /**
+   * Listen for transactions becoming visible, before their flush (visibility.ts): a hint to read
+   * the log early. Not every transaction is announced here; onCommit announces each, once durable.
+   */
+  onVisible(listener: () => void): () => void {
+    return this.#visible.on(listener);
+  }
+
+  /** Inside a transaction callback: resolves once it is visible here; null when that cannot be told. */
+  nextVisible(): Promise<void> | null {
+    return this.#watchingVisibility ? this.#visible.next() : null;
   }
 
   /** Log entries after `afterSequence`, in commit order. */
@@ -430,12 +489,13 @@ export class Database {
         stubs: this.#env.openDB<Stub, Key>(`${prefix}:stubs`, {}),
       },
       (changed) => this.#saveDefinition(changed),
+      this.#indexBatch,
     );
     this.#tables.set(definition.name, table);
     return table;
   }
 
   #saveDefinition(definition: TableDefinition): void {
-    this.#meta.put(['table', definition.name], { ...definition, attributes: [...definition.attributes] });
+    this.#meta.put(['table', definition.name], { ...definition, attributes: [...definition.attributes], unindexed: [...(definition.unindexed ?? definition.attributes)] });
   }
 }

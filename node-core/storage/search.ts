@@ -2,9 +2,11 @@
  * Searches over a table's secondary indexes: search_by_value patterns and search_by_conditions
  * trees (and/or, nested). A plan draws candidate keys from the most selective index range, then
  * checks every condition against the stored record. `visited` counts index entries and records
- * read, so tests can tell an index lookup from a scan.
+ * read, so tests can tell an index lookup from a scan. Strings too long to index (indexing.ts)
+ * are found by reading the records, for the conditions that could match one and only in the
+ * attributes that have held one.
  */
-import { isExactIndexValue, MAX_INDEXED_STRING_LENGTH, type IndexValue } from './indexing.ts';
+import { isUnindexedString, MAX_INDEXED_STRING_LENGTH, type IndexValue } from './indexing.ts';
 import type { Table } from './table.ts';
 import type { DataRecord, PrimaryKey, StoredRecord } from './types.ts';
 
@@ -159,7 +161,30 @@ function* candidates(table: Table, node: Condition | ConditionGroup, counter: { 
   }
   if (node.comparator === 'not_equal') return yield* allKeys(table, counter);
   if (node.attribute === table.primaryKey) return yield* primaryKeyCandidates(table, node, counter);
+  if (table.hasUnindexedValues(node.attribute) && mayMatchUnindexedString(node)) return yield* allKeys(table, counter);
   yield* indexCandidates(table, node, counter);
+}
+
+/** Whether `condition` could match a string the index leaves out (so the index alone may miss records). */
+function mayMatchUnindexedString(condition: Condition): boolean {
+  const { comparator, value } = condition;
+  switch (comparator) {
+    case 'equals':
+      return isUnindexedString(value);
+    case 'starts_with':
+    case 'contains':
+    case 'ends_with':
+      return typeof value === 'string';
+    case 'between':
+      return Array.isArray(value) && typeof value[0] === 'string';
+    case 'greater_than':
+    case 'greater_than_equal':
+    case 'less_than':
+    case 'less_than_equal':
+      return typeof value === 'string';
+    case 'not_equal':
+      return true;
+  }
 }
 
 function* allKeys(table: Table, counter: { visited: number }): Generator<PrimaryKey> {
@@ -191,35 +216,35 @@ function* indexCandidates(table: Table, condition: Condition, counter: { visited
   };
   switch (comparator) {
     case 'equals': {
-      if (!isScalar(value)) break;
-      for (const key of table.keysWithValue(attribute, indexedForm(value))) {
+      // A string too long to index is in no index key (and would not fit in one).
+      if (!isScalar(value) || isUnindexedString(value)) break;
+      for (const key of table.keysWithValue(attribute, value)) {
         counter.visited += 1;
         found.push(key);
       }
       break;
     }
     case 'starts_with': {
-      if (typeof value !== 'string') break;
-      const prefix = value.slice(0, MAX_INDEXED_STRING_LENGTH);
-      collect(prefix, (v) => (typeof v === 'string' && v.startsWith(prefix) ? 'take' : 'stop'));
+      // No indexed string is longer than MAX_INDEXED_STRING_LENGTH, so none has a longer prefix.
+      if (typeof value !== 'string' || isUnindexedString(value)) break;
+      collect(value, (v) => (typeof v === 'string' && v.startsWith(value) ? 'take' : 'stop'));
       break;
     }
     case 'between': {
       if (!Array.isArray(value) || value.length !== 2 || !isScalar(value[0])) break;
       const [low, high] = value as [IndexValue, unknown];
-      collect(indexedForm(low), (v) => inRange(v, low, high));
+      collect(rangeStart(low), (v) => inRange(v, low, high));
       break;
     }
     case 'greater_than':
     case 'greater_than_equal':
       if (!isScalar(value)) break;
-      // Long strings are indexed by their prefix, so the range starts at the value's prefix.
-      collect(indexedForm(value), (v) => (sameType(v, value) ? 'take' : 'stop'));
+      collect(rangeStart(value), (v) => (sameType(v, value) ? 'take' : 'stop'));
       break;
     case 'less_than':
     case 'less_than_equal':
       if (!isScalar(value)) break;
-      collect(typeof value === 'string' ? '' : -Infinity, (v) => (sameType(v, value) ? (compare(v, value) <= 0 || !isExactIndexValue(v) ? 'take' : 'stop') : 'skip'));
+      collect(typeof value === 'string' ? '' : -Infinity, (v) => (sameType(v, value) ? (compare(v, value) <= 0 ? 'take' : 'stop') : 'skip'));
       break;
     default:
       // contains / ends_with: no ordered range, but the index keys are smaller than the records.
@@ -228,9 +253,12 @@ function* indexCandidates(table: Table, condition: Condition, counter: { visited
   yield* new Set(found);
 }
 
-/** How `value` appears in an index key (long strings by their indexed prefix). */
-function indexedForm(value: IndexValue): IndexValue {
-  return typeof value === 'string' && value.length > MAX_INDEXED_STRING_LENGTH ? value.slice(0, MAX_INDEXED_STRING_LENGTH) : value;
+/**
+ * Where an index range from `value` starts: a string too long for a key starts at its prefix,
+ * which sorts at or before it (the visitor's verdicts and the record check do the rest).
+ */
+function rangeStart(value: IndexValue): IndexValue {
+  return isUnindexedString(value) ? (value as string).slice(0, MAX_INDEXED_STRING_LENGTH) : value;
 }
 
 function isScalar(value: unknown): value is IndexValue {
@@ -243,7 +271,7 @@ function sameType(a: unknown, b: unknown): boolean {
 
 function inRange(v: IndexValue, low: IndexValue, high: unknown): 'take' | 'skip' | 'stop' {
   if (!sameType(v, low)) return 'stop';
-  if (sameType(v, high) && compare(v, high) > 0 && isExactIndexValue(v)) return 'stop';
+  if (sameType(v, high) && compare(v, high) > 0) return 'stop';
   return 'take';
 }
 

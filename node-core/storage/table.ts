@@ -4,13 +4,9 @@
  * a write transaction of the table's database (see Database.transact); reads run anywhere.
  */
 import type { Database as LmdbDb, Key } from 'lmdb';
-import { indexValuesOf, type IndexValue } from './indexing.ts';
+import { indexKey, type IndexBatch } from './index-batch.ts';
+import { hasUnindexedString, indexValuesOf, type IndexValue } from './indexing.ts';
 import type { DataRecord, PrimaryKey, StoredRecord, Stub, TableDefinition, Tombstone } from './types.ts';
-
-/** lmdb's Key type omits null, which ordered-binary does encode (and sorts first) inside arrays. */
-function indexKey(attribute: string, value?: IndexValue): Key {
-  return (value === undefined ? [attribute] : [attribute, value]) as Key;
-}
 
 export const CREATED_TIME = '__createdtime__';
 export const UPDATED_TIME = '__updatedtime__';
@@ -33,6 +29,8 @@ export interface Stamp {
 
 export class Table {
   readonly #knownAttributes: Set<string>;
+  /** attributes that have held a string the index leaves out (TableDefinition.unindexed) */
+  readonly #unindexed: Set<string>;
   /** false while the table has never had a delete: spares a tombstone lookup on every write */
   #mayHaveTombstones: boolean;
   /** false while the table has never had a stub (unsharded tables never do) */
@@ -43,8 +41,12 @@ export class Table {
     readonly stores: TableStores,
     /** persists the definition when a write introduces new attributes */
     private readonly saveDefinition: (definition: TableDefinition) => void,
+    /** the database's index writes of the running transaction (index-batch.ts) */
+    private readonly indexBatch: IndexBatch,
   ) {
     this.#knownAttributes = new Set(definition.attributes);
+    definition.unindexed ??= [...definition.attributes];
+    this.#unindexed = new Set(definition.unindexed);
     this.#mayHaveTombstones = (stores.tombstones.getStats() as { entryCount: number }).entryCount > 0;
     this.#mayHaveStubs = (stores.stubs.getStats() as { entryCount: number }).entryCount > 0;
   }
@@ -100,6 +102,11 @@ export class Table {
     return this.#knownAttributes.has(attribute);
   }
 
+  /** Whether some record has (or had) a string in `attribute` that the index leaves out. */
+  hasUnindexedValues(attribute: string): boolean {
+    return this.#unindexed.has(attribute);
+  }
+
   /** Every stored record in primary key order. */
   *scan(): Generator<{ key: PrimaryKey; stored: StoredRecord }> {
     for (const { key, value } of this.stores.records.getRange({})) {
@@ -109,6 +116,7 @@ export class Table {
 
   /** Primary keys whose `attribute` has exactly `value` in the index. */
   keysWithValue(attribute: string, value: IndexValue): PrimaryKey[] {
+    this.indexBatch.flush();
     return [...this.stores.index.getValues(indexKey(attribute, value))];
   }
 
@@ -121,6 +129,7 @@ export class Table {
     start: IndexValue | undefined,
     visit: (value: IndexValue, key: PrimaryKey) => boolean,
   ): void {
+    this.indexBatch.flush();
     const range = this.stores.index.getRange({ start: indexKey(attribute, start) });
     for (const { key, value } of range) {
       const indexKey = key as [string, IndexValue];
@@ -168,11 +177,14 @@ export class Table {
     return true;
   }
 
-  /** Go back to the stored attribute list (after a transaction that learned some was aborted). */
-  resetAttributes(attributes: readonly string[]): void {
-    this.definition.attributes = [...attributes];
+  /** Go back to the stored definition's attribute lists (after a transaction that learned some was aborted). */
+  resetAttributes(stored: Pick<TableDefinition, 'attributes' | 'unindexed'>): void {
+    this.definition.attributes = [...stored.attributes];
+    this.definition.unindexed = [...(stored.unindexed ?? stored.attributes)];
     this.#knownAttributes.clear();
-    for (const attribute of attributes) this.#knownAttributes.add(attribute);
+    for (const attribute of this.definition.attributes) this.#knownAttributes.add(attribute);
+    this.#unindexed.clear();
+    for (const attribute of this.definition.unindexed) this.#unindexed.add(attribute);
   }
 
   /** Make sure `attribute` is part of the schema (create_attribute). In a write txn. */
@@ -196,14 +208,24 @@ export class Table {
     if (changed) this.saveDefinition(this.definition);
   }
 
+  /** Note that `attribute` holds a string the index leaves out (persisted with the definition). In a write txn. */
+  #noteUnindexed(attribute: string): void {
+    this.#unindexed.add(attribute);
+    (this.definition.unindexed ??= []).push(attribute);
+    this.saveDefinition(this.definition);
+  }
+
   #reindex(key: PrimaryKey, before: DataRecord | undefined, after: DataRecord | undefined): void {
     const { index } = this.stores;
+    const batch = this.indexBatch;
     const primaryKey = this.definition.primaryKey;
     if (!before && after) {
       // A new record (the common case): nothing to compare or remove.
       for (const attribute in after) {
         if (attribute === primaryKey) continue;
-        for (const value of indexValuesOf(after[attribute])) index.put(indexKey(attribute, value), key);
+        const value = after[attribute];
+        for (const indexed of indexValuesOf(value)) batch.put(index, attribute, indexed, key);
+        if (!this.#unindexed.has(attribute) && hasUnindexedString(value)) this.#noteUnindexed(attribute);
       }
       return;
     }
@@ -212,11 +234,12 @@ export class Table {
       if (attribute === primaryKey) continue;
       const oldValues = before && attribute in before ? indexValuesOf(before[attribute]) : [];
       const newValues = after && attribute in after ? indexValuesOf(after[attribute]) : [];
+      if (after && !this.#unindexed.has(attribute) && hasUnindexedString(after[attribute])) this.#noteUnindexed(attribute);
       if (oldValues.length === newValues.length && oldValues.every((v, i) => Object.is(v, newValues[i]))) continue;
       const keep = new Set(newValues);
-      for (const value of oldValues) if (!keep.has(value)) index.remove(indexKey(attribute, value), key);
+      for (const value of oldValues) if (!keep.has(value)) batch.remove(index, attribute, value, key);
       const had = new Set(oldValues);
-      for (const value of newValues) if (!had.has(value)) index.put(indexKey(attribute, value), key);
+      for (const value of newValues) if (!had.has(value)) batch.put(index, attribute, value, key);
     }
   }
 }

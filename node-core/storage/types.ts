@@ -52,6 +52,12 @@ export interface TableDefinition {
   primaryKey: string;
   /** attribute names in the order they first appeared; all are indexed */
   attributes: string[];
+  /**
+   * attributes that have held a string too long to index (indexing.ts): searches that could
+   * match one read the records. Absent in definitions written before it existed, whose indexes
+   * held long strings by a prefix: every attribute counts then.
+   */
+  unindexed?: string[];
   /** false: never replicated (SPEC 4.2) */
   replicate: boolean;
   createdTime: number;

@@ -108,7 +108,8 @@ describe('initial synchronization of 100,000 records', () => {
       40_000,
       50,
     );
-    assert.deepEqual(final.copy_progress, { copied: TOTAL, total: TOTAL, done: true });
+    const { copied, total, done } = final.copy_progress!;
+    assert.deepEqual({ copied, total, done }, { copied: TOTAL, total: TOTAL, done: true });
     assert.notEqual(final.lastReceivedStatus, 'Copying');
 
     // Exact key set on both nodes, and the same (key, version, origin) digests.

@@ -3,6 +3,7 @@
  * own loopback address and temp root, replicating over `replication.port`; helpers that wait
  * on cluster conditions with bounds and read a table's full state (keys, records, versions).
  */
+import fs from 'node:fs';
 import { freshLoopbackAddress, NodeProcess, waitFor, type NodeProcessOptions } from './node-process.ts';
 
 export const REPLICATION_PORT = 9930;
@@ -122,4 +123,65 @@ export async function waitForVersionsAgree(nodes: NodeProcess[], database: strin
     }
     return digests.size === 1 ? [...digests][0] : undefined;
   }, timeoutMs, 200);
+}
+
+// ---- larger clusters (ten-node mesh test, the scale bench) ----
+
+/** The cluster_status fields the mesh helpers read. */
+interface MeshStatus {
+  connections: Array<{ name: string; database_sockets: Array<{ database: string; connected: boolean }> }>;
+}
+
+/**
+ * Whether `status` shows a connected socket to each of `peers` for every one of `databases`
+ * (the socket list of a connection must hold all of them).
+ */
+export function linkedToAll(status: MeshStatus, peers: readonly string[], databases: readonly string[]): boolean {
+  return peers.every((peer) => {
+    const connection = status.connections.find((c) => c.name === peer);
+    return !!connection && databases.every((database) => connection.database_sockets.some((s) => s.database === database && s.connected));
+  });
+}
+
+/**
+ * Wait until every node reports a connected link to every other node for each of `databases`:
+ * a full mesh, as each member sees it. Returns the milliseconds it took.
+ */
+export async function waitForFullMesh(nodes: readonly NodeProcess[], databases: readonly string[], timeoutMs = 60_000): Promise<number> {
+  const started = Date.now();
+  const missing = new Map<string, number>();
+  await waitFor(
+    `a full mesh of ${nodes.length} nodes for ${databases.join(', ')} (links missing per node: ${JSON.stringify(Object.fromEntries(missing))})`,
+    async () => {
+      const statuses = await Promise.all(nodes.map((node) => node.ok<MeshStatus>({ operation: 'cluster_status' })));
+      statuses.forEach((status, i) => {
+        const peers = nodes.filter((_, j) => j !== i).map((n) => n.host);
+        missing.set(nodes[i]!.host, peers.filter((peer) => !linkedToAll(status, [peer], databases)).length);
+      });
+      return [...missing.values()].every((n) => n === 0);
+    },
+    timeoutMs,
+    200,
+  );
+  return Date.now() - started;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ: 100 on Linux). */
+export const PROC_TICKS_PER_S = 100;
+
+/**
+ * CPU seconds (user + system) a running node has used so far, from /proc/<pid>/stat; undefined
+ * when it is not running. CPU time, not wall time: it is what the node costs on a loaded machine.
+ */
+export function cpuSeconds(node: NodeProcess): number | undefined {
+  const pid = node.pid;
+  if (pid === undefined) return undefined;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start at field 3 (state).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[14 - 3]) + Number(fields[15 - 3])) / PROC_TICKS_PER_S;
+  } catch {
+    return undefined;
+  }
 }

@@ -45,6 +45,8 @@ export interface NodeProcessOptions {
   args?: string[];
   /** extra environment */
   env?: Record<string, string>;
+  /** flags for node itself, before the script (e.g. --cpu-prof, which NODE_OPTIONS refuses) */
+  nodeArgs?: string[];
 }
 
 export interface OpResponse<T = unknown> {
@@ -64,12 +66,13 @@ export class NodeProcess {
     private readonly args: string[],
     private readonly env: Record<string, string>,
     private readonly ownsRoot: boolean,
+    private readonly nodeArgs: string[] = [],
   ) {}
 
   static async start(options: NodeProcessOptions = {}): Promise<NodeProcess> {
     const host = options.host ?? freshLoopbackAddress();
     const root = options.root ?? fs.mkdtempSync(path.join(os.tmpdir(), 'peerdesk-test-'));
-    const node = new NodeProcess(host, root, options.port ?? 9925, options.args ?? [], options.env ?? {}, !options.root);
+    const node = new NodeProcess(host, root, options.port ?? 9925, options.args ?? [], options.env ?? {}, !options.root, options.nodeArgs ?? []);
     await node.startProcess();
     return node;
   }
@@ -105,6 +108,7 @@ export class NodeProcess {
     const child = spawn(
       process.execPath,
       [
+        ...this.nodeArgs,
         '--import',
         'tsx',
         CLI,

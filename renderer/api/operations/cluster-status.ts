@@ -9,6 +9,11 @@ export interface CopyProgress {
   copied: number;
   total: number;
   done: boolean;
+  /** ours: the copy's rate since it (or its resumption) started, and seconds left at it */
+  records_per_s?: number | null;
+  eta_s?: number | null;
+  /** ours: items a resumed copy already had (0: copied from the beginning) */
+  resumed_from?: number;
 }
 
 export interface DatabaseSocket {
@@ -24,6 +29,14 @@ export interface DatabaseSocket {
   backPressurePercent?: number | null;
   lastReceivedStatus?: ReceivedStatus | string;
   lag_ms?: number | null;
+  /** ours: replication lag (origin commit -> commit on this node) over lag_window_ms; null: no sample */
+  lag_p50_ms?: number | null;
+  lag_p99_ms?: number | null;
+  lag_max_ms?: number | null;
+  lag_samples?: number;
+  lag_window_ms?: number;
+  /** readings that came out negative (this node's clock behind the peer's), counted as 0 */
+  lag_clamped?: number;
   pending_transactions?: number | null;
   copy_progress?: CopyProgress;
   /** ours: why a socket is not connected */

@@ -1,19 +1,33 @@
 /**
  * cluster_status as a table: one group of rows per peer, one row per database socket, with
- * state (colour and word, and the error on the row where it happened), latency, lag, last
- * received, backpressure, copy progress and pending transactions.
+ * state (colour and word, and the error on the row where it happened), latency, lag (the last,
+ * and p50 · p99 over the node's window), last received, backpressure, copy progress and pending
+ * transactions.
  */
 import { socketLagMs, type ClusterConnection, type DatabaseSocket } from '../../api/operations/cluster-status.ts';
 import { ProgressBar } from '../../components/ProgressBar.tsx';
 import { StatusBadge } from '../../components/StatusBadge.tsx';
 import { formatAgo, formatNumber, parseTime } from '../../lib/format.ts';
+import { copyProgressText } from './copy-progress.ts';
+import { formatLagMs, lagExplanation, lagPercentiles } from './lag.ts';
 import { BACKPRESSURE_WARN_PERCENT, LAG_WARN_MS, socketState } from './socket-state.ts';
 
 function CopyCell({ socket }: { socket: DatabaseSocket }) {
   const copy = socket.copy_progress;
   if (!copy) return <span className="muted">—</span>;
   if (copy.done) return <span className="muted">{copy.total > 0 ? `done (${formatNumber(copy.total)})` : 'done'}</span>;
-  return <ProgressBar value={copy.copied} max={copy.total} label={`Initial copy of ${socket.database}`} text={`${formatNumber(copy.copied)} / ${formatNumber(copy.total)}`} />;
+  return <ProgressBar value={copy.copied} max={copy.total} label={`Initial copy of ${socket.database}`} text={copyProgressText(copy)} />;
+}
+
+function LagPercentilesCell({ peer, socket }: { peer: ClusterConnection; socket: DatabaseSocket }) {
+  const lag = socket.connected ? lagPercentiles(socket) : null;
+  if (!lag) return <td className="num muted" data-testid={`lag-percentiles-${peer.name}-${socket.database}`}>—</td>;
+  return (
+    <td className={`num nowrap ${lag.p99 >= LAG_WARN_MS ? 'warn-text' : ''}`} title={lagExplanation(lag)} data-testid={`lag-percentiles-${peer.name}-${socket.database}`}>
+      {formatLagMs(lag.p50)} · {formatLagMs(lag.p99)}
+      {lag.clamped > 0 && <span className="muted small block">{formatNumber(lag.clamped)} below 0 (clock skew)</span>}
+    </td>
+  );
 }
 
 function SocketRow({ peer, socket, first, span, now }: { peer: ClusterConnection; socket: DatabaseSocket; first: boolean; span: number; now: number }) {
@@ -43,6 +57,7 @@ function SocketRow({ peer, socket, first, span, now }: { peer: ClusterConnection
       </td>
       <td className="num">{socket.connected ? formatNumber(socket.latency ?? null, 'ms') : '—'}</td>
       <td className={`num ${lag !== null && lag >= LAG_WARN_MS ? 'warn-text' : ''}`}>{socket.connected ? formatNumber(lag, 'ms') : '—'}</td>
+      <LagPercentilesCell peer={peer} socket={socket} />
       <td title={socket.lastReceivedLocalTime ?? undefined}>{received ? formatAgo(received, Math.max(now, received)) : <span className="muted">never</span>}</td>
       <td className={`num ${pressure !== null && pressure >= BACKPRESSURE_WARN_PERCENT ? 'warn-text' : ''}`}>{socket.connected ? formatNumber(pressure, '%') : '—'}</td>
       <td className="copy-cell">
@@ -65,6 +80,9 @@ export function PeerTable({ connections, now }: { connections: ClusterConnection
             <th scope="col">State</th>
             <th scope="col" className="num">Latency</th>
             <th scope="col" className="num">Lag</th>
+            <th scope="col" className="num" title="Replication lag, commit on the peer to commit here, over the node's recent window">
+              Lag p50 · p99
+            </th>
             <th scope="col">Last received</th>
             <th scope="col" className="num">Backpressure</th>
             <th scope="col">Initial copy</th>
@@ -80,7 +98,7 @@ export function PeerTable({ connections, now }: { connections: ClusterConnection
                   <th scope="row" className="peer-cell">
                     {peer.name}
                   </th>
-                  <td colSpan={8} className="muted">
+                  <td colSpan={9} className="muted">
                     No replicated databases with this peer.
                   </td>
                 </tr>

@@ -14,6 +14,7 @@ import { formatMs } from './format.ts';
 import type { Health, Link, LinkView } from './model.ts';
 import type { PendingLink } from './TopologyGraph.tsx';
 import { otherEnd, socketLagMs } from './model.ts';
+import { copyProgressText } from '../status/copy-progress.ts';
 
 interface LinkPanelProps {
   id: string;
@@ -44,7 +45,7 @@ function SocketRow({ socket, byDesign }: { socket: DatabaseSocket; byDesign: boo
           {state.word}
         </StatusBadge>
         {!socket.connected && socket.lastError && <span className={`${byDesign ? 'muted' : 'row-error'} small block`}>{socket.lastError}</span>}
-        {copy && !copy.done && <ProgressBar value={copy.copied} max={copy.total} label={`Initial copy of ${socket.database}`} text={`${formatNumber(copy.copied)} / ${formatNumber(copy.total)}`} />}
+        {copy && !copy.done && <ProgressBar value={copy.copied} max={copy.total} label={`Initial copy of ${socket.database}`} text={copyProgressText(copy)} />}
       </td>
       <td className="num">{socket.connected ? formatNumber(socket.latency ?? null, 'ms') : '—'}</td>
       <td className="num">{socket.connected ? formatMs(socketLagMs(socket)) : '—'}</td>
