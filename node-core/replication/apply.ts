@@ -53,7 +53,7 @@ export async function applyEntries(
     entries.map(([, entry]) => {
       clock.observe(entry.v);
       return {
-        options: { user: entry.u, version: entry.v, origin: entry.o },
+        options: { user: entry.u, version: entry.v, origin: entry.o, merged: entry.m === true },
         write: (tx: WriteTransaction) => {
           for (const change of entry.s ?? []) applySchemaChange(tx, database, change, created);
           for (const write of entry.w) {

@@ -116,3 +116,19 @@ function arrayHeader(length: number): Buffer {
   header.writeUInt32BE(length, 1);
   return header;
 }
+
+/**
+ * Large frames of one log entry, shared by the links that send it: keyed by the entry object
+ * (storage/recent-entries.ts hands every publisher the same one while it is alive, and a filter
+ * that changes nothing returns it as it is), so a 37 MB transaction for two peers is encoded
+ * once, not once per link. Held no longer than the entry itself (a WeakMap).
+ */
+const largeFrames = new WeakMap<object, { sequence: number; frame: Buffer }>();
+
+export function sharedLargeFrame(sequence: number, entry: object, encode: () => Buffer): Buffer {
+  const known = largeFrames.get(entry);
+  if (known?.sequence === sequence) return known.frame;
+  const frame = encode();
+  largeFrames.set(entry, { sequence, frame });
+  return frame;
+}

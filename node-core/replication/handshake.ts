@@ -11,7 +11,8 @@ import { copyResumeFor } from './copy-resume.ts';
 import { helloHorizon } from './horizon.ts';
 import { REQUESTS_FEATURE } from './requests.ts';
 import { NETWORK_FEATURE } from './network-messages.ts';
-import { PROTOCOL_VERSION, ProtocolError, type Hello, type TableSchema } from './protocol.ts';
+import { PROTOCOL_VERSION, ProtocolError, type Hello, type RelayAdvert, type TableSchema } from './protocol.ts';
+import { RELAY_FEATURE } from './relay.ts';
 
 /** What the handshake asks of the node (a subset of the link environment). */
 export interface HandshakeEnvironment {
@@ -28,8 +29,11 @@ export function tableSchemas(database: Database, filter: (name: string) => boole
     .map((t): TableSchema => ({ name: t.name, primaryKey: t.primaryKey, attributes: [...t.definition.attributes], replicate: t.definition.replicate }));
 }
 
-/** This node's hello to `peer`; `wantsCopy` when it claimed this database's copy. */
-export function buildHello(env: HandshakeEnvironment, database: Database, peer: string, wantsCopy: boolean, csr?: string): Hello {
+/**
+ * This node's hello to `peer`; `wantsCopy` when it claimed this database's copy; `relay`: the
+ * origins it streams directly, so the peer relays none of theirs (relay.ts).
+ */
+export function buildHello(env: HandshakeEnvironment, database: Database, peer: string, wantsCopy: boolean, relay: RelayAdvert, csr?: string): Hello {
   const position = database.getMeta<number>(positionKey(peer)) ?? 0;
   const hello: Hello = {
     t: 'hello',
@@ -42,8 +46,9 @@ export function buildHello(env: HandshakeEnvironment, database: Database, peer: 
     startTime: position === 0 ? env.startTime(database.name) : null,
     tables: tableSchemas(database),
     ca: env.authority(),
-    features: [NETWORK_FEATURE, REQUESTS_FEATURE],
+    features: [NETWORK_FEATURE, REQUESTS_FEATURE, RELAY_FEATURE],
     ...helloHorizon(database),
+    relay,
     ...(wantsCopy ? copyResumeFor(database, peer) : {}),
   };
   if (csr !== undefined) hello.csr = csr;

@@ -18,7 +18,9 @@ import { assertInvariant, IllegalTransitionError, LinkInvariantError, LinkState,
 import { Liveness } from './liveness.ts';
 import { checkHorizon } from './horizon.ts';
 import { PEER_MESSAGE_CHECKS, PeerRequests, VERIFY, type PeerRequestKind } from './peer-requests.ts';
-import { CloseCode, decode, encode, ProtocolError, type Hello, type Message, type PeerRequestMessage, type TableDigest } from './protocol.ts';
+import { CloseCode, decode, encode, ProtocolError, type DirectMessage, type Hello, type Message, type PeerRequestMessage, type TableDigest } from './protocol.ts';
+import type { DirectLink, DirectLinks } from './relay.ts';
+import type { SendBudget } from './send-budget.ts';
 import type { LagSummary } from './lag-histogram.ts';
 import { commitWakeups, filterForPeer, Publisher, SEND_HIGH_WATER_BYTES } from './publish.ts';
 import type { NetworkMessage } from './network-messages.ts';
@@ -64,6 +66,10 @@ export interface LinkEnvironment {
   authority(): string | null;
   /** a cluster_network status request or answer from the peer (handled without holding up the link) */
   network(link: Link, message: NetworkMessage): void;
+  /** the node-wide budget of large frames in flight (send-budget.ts) */
+  budget: SendBudget;
+  /** which origins this node streams directly, told to every peer (relay.ts) */
+  relay: DirectLinks;
 }
 
 /** What admission decides about an inbound peer's hello. */
@@ -72,7 +78,7 @@ export type Admission = { refused: string } | { refused?: undefined; certificate
 /** States in which the link holds this database's copy claim. */
 const CLAIM_STATES: LinkStateName[] = [LinkState.awaitingCopy, LinkState.hello, LinkState.copyingOut, LinkState.streaming];
 
-export class Link {
+export class Link implements DirectLink {
   /** set at construction for outbound links, from the peer's hello for inbound ones */
   peer: string;
   peerUrl: string | null = null;
@@ -90,6 +96,8 @@ export class Link {
   /** frame bytes sent and received on this link since it was made (cluster_status, the sharding bench) */
   bytesSent = 0;
   bytesReceived = 0;
+  /** the direct set this node last told the peer (relay.ts); null before its hello */
+  advertised: ReadonlySet<string> | null = null;
 
   readonly #machine: LinkStateMachine;
   readonly #publisher: Publisher;
@@ -126,6 +134,9 @@ export class Link {
     this.#copyIn = new CopyReceiver(port, (error) => this.#fail(error));
     this.#liveness = new Liveness(socket, this.#machine, (reason) => (this.closeReason ||= reason));
     this.#requests = new PeerRequests(port, (message) => this.#send(message));
+    // The node's direct sets follow this link's life (relay.ts).
+    this.#machine.onOpen(() => env.relay.changed(database.name));
+    this.#machine.onClosed(() => env.relay.changed(database.name));
     socket.binaryType = 'nodebuffer';
     socket.on('message', (data: Buffer) => this.#guard(() => this.#receive(data)));
     socket.on('close', (code, reason) => this.#guard(() => this.#closed(code, reason.toString())));
@@ -197,6 +208,20 @@ export class Link {
 
   get lastAppliedLag(): number {
     return this.#subscriber.lastAppliedLag;
+  }
+
+  /** This node streams from the peer now: open, past the hello exchange, not held (relay.ts). */
+  get streamsFromPeer(): boolean {
+    return this.#machine.isOpen && this.#peerHello !== null && !this.#held;
+  }
+
+  /** Entries received in txns frames and in catch-ups; the origins the peer streams directly. */
+  get relayCounters(): { entriesReceived: number; catchupEntriesReceived: number; peerDirect: string[] } {
+    return { entriesReceived: this.#subscriber.entriesReceived, catchupEntriesReceived: this.#subscriber.catchupEntriesReceived, peerDirect: this.#publisher.relay.direct };
+  }
+
+  sendDirect(message: DirectMessage): void {
+    this.#send(message);
   }
 
   /** lag percentiles of what this link applied, over lag-histogram.ts's window */
@@ -300,7 +325,9 @@ export class Link {
     // Only one link per database copies; the others stream as if synced meanwhile.
     const wantsCopy = needsCopy(this.env, this.database) && this.env.claimCopy(this.database.name, this);
     if (wantsCopy) this.#machine.own('copy-claim', () => this.env.releaseCopy(this.database.name, this), CLAIM_STATES);
-    this.#send(buildHello(this.env, this.database, this.peer, wantsCopy, this.direction === 'outbound' ? this.signing?.csr : undefined));
+    const { advert, direct } = this.env.relay.helloAdvert(this.database, this.peer);
+    this.advertised = direct;
+    this.#send(buildHello(this.env, this.database, this.peer, wantsCopy, advert, this.direction === 'outbound' ? this.signing?.csr : undefined));
   }
 
   async #onHello(hello: Hello): Promise<void> {
@@ -315,6 +342,8 @@ export class Link {
     this.peerUrl = hello.url;
     this.peerCa = hello.ca ?? null;
     this.#peerHello = hello;
+    // Its features are known now: tell it of changes to the direct set since this node's hello.
+    this.env.relay.sync(this);
     await this.database.ensureTables(hello.tables.filter((t) => t.replicate));
     // The socket may have closed while storage was awaited: a closed link stays closed.
     if (this.#machine.isEnding) return;
@@ -395,9 +424,11 @@ export class Link {
       case 'ack':
         return this.#publisher.onAck((message as { seq: number }).seq);
       case 'txns': {
-        const { entries, through } = message as Extract<Message, { t: 'txns' }>;
-        return this.#subscriber.onTxns(entries, through);
+        const { entries, through, catchup } = message as Extract<Message, { t: 'txns' }>;
+        return catchup ? this.#subscriber.onCatchup(entries) : this.#subscriber.onTxns(entries, through);
       }
+      case 'direct':
+        return this.#publisher.onDirect(message as DirectMessage);
       case 'copy-start':
         return this.#copyIn.start(message as Extract<Message, { t: 'copy-start' }>);
       case 'copy':
@@ -436,6 +467,8 @@ export class Link {
       database: this.database,
       logger: this.env.logger,
       clock: this.env.clock,
+      nodeName: this.env.nodeName,
+      budget: this.env.budget,
       get machine() {
         return link.#machine;
       },
@@ -443,6 +476,7 @@ export class Link {
       subscribes: (table: string) => this.env.policy(this.peer, this.database.name).subscribes(table),
       send: (message: Message) => this.#send(message),
       sendFrame: (frame: Buffer) => this.#sendBytes(frame),
+      sendFrameThen: (frame: Buffer, written: () => void) => this.#sendBytes(frame, written),
       drained: () => this.#drained(),
       ending: () => this.#machine.isEnding,
       copyResume: () => this.#peerHello?.copyResume ?? null,
@@ -456,12 +490,21 @@ export class Link {
     this.#sendBytes(encode(message as Message));
   }
 
-  #sendBytes(frame: Buffer): void {
-    if (this.socket.readyState !== this.socket.OPEN) return;
+  /** Send `frame`; `written` runs once: when the socket wrote it, failed to, or never took it. */
+  #sendBytes(frame: Buffer, written?: () => void): void {
+    let done = false;
+    const once = () => {
+      if (done) return;
+      done = true;
+      written?.();
+    };
+    if (this.socket.readyState !== this.socket.OPEN) return once();
     try {
-      this.socket.send(frame);
+      // ws calls back on error and on close as well as once written.
+      this.socket.send(frame, written ? once : undefined);
       this.bytesSent += frame.length;
     } catch (error) {
+      once();
       this.#fail(error);
     }
   }

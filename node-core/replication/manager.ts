@@ -32,6 +32,8 @@ import { networkHost } from './network-host.ts';
 import { linksWith, shardOfNode, type MemberSource } from './sharding.ts';
 import { Rehomer } from './rehome.ts';
 import { ClusterNetwork } from './network.ts';
+import { DirectLinks, fullSubscriptions } from './relay.ts';
+import { SendBudget } from './send-budget.ts';
 
 export const BACKOFF_BASE_MS = 200;
 export const BACKOFF_CAP_MS = 30_000;
@@ -88,6 +90,10 @@ export class ReplicationManager {
   readonly memberSource: MemberSource;
   /** moves records of members gone (rehome.ts) */
   readonly rehomer: Rehomer;
+  /** the origins this node streams directly, told to every peer (relay.ts) */
+  readonly relay: DirectLinks;
+  /** bytes of large frames in flight across all links (send-budget.ts) */
+  readonly sendBudget = new SendBudget();
 
   /** how peers reach this node; null without a listener (it can still dial out) */
   url: string | null = null;
@@ -108,6 +114,11 @@ export class ReplicationManager {
     const localAddress = isLoopbackIp(services.nodeName) ? services.nodeName : undefined;
     this.#insecure = new InsecureTransport(localAddress);
     this.#secure = certificates ? new SecureTransport(this.#tlsMaterial(certificates), localAddress) : null;
+    this.relay = new DirectLinks({
+      links: () => this.links(),
+      fullPolicy: (peer, database) => fullSubscriptions(services.nodeName, (name) => membership.node(name), peer, database),
+      origins: () => membership.nodes().map((node) => node.name).filter((name) => name !== services.nodeName),
+    });
     this.#environment = {
       nodeName: services.nodeName,
       nodeUrl: () => this.url,
@@ -146,6 +157,8 @@ export class ReplicationManager {
       },
       authority: () => certificates?.ownAuthority()?.certificate ?? null,
       network: (link, message) => this.network.receive(link, message),
+      budget: this.sendBudget,
+      relay: this.relay,
     };
     this.network = new ClusterNetwork(networkHost(this, services));
     this.rehomer = new Rehomer({ memberSource: this.memberSource, logger: services.logger, links: () => this.links(), database: (name) => services.storage.database(name) });
@@ -206,6 +219,8 @@ export class ReplicationManager {
         if (tables.includes(NODES_TABLE)) {
           this.#refreshTls();
           this.#closeRevoked();
+          // Subscriptions may have changed: a link with explicit ones is nobody's direct source.
+          this.relay.changed();
           this.reconcileSoon();
           this.rehomer.trigger();
           // A peer's write of this node's row may have dropped its configured shard: put it back.

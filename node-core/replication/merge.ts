@@ -41,7 +41,7 @@ export async function mergeLogged(database: Database, clock: HybridLogicalClock,
         clock.observe(version);
         const full = copiedInFull(record, holders, database.nodeName);
         return {
-          options: { user: null, version, origin },
+          options: { user: null, version, origin, merged: true },
           write: (tx: WriteTransaction) => {
             const stored = table.getStored(key);
             if (!incomingWins(table, key, { v: version, o: origin }, full)) return;

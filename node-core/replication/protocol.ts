@@ -47,6 +47,16 @@ const tableSchema = z.object({
   replicate: z.boolean(),
 });
 
+/** Origins one advert (a hello's or a 'direct' message's) may name at most. */
+export const MAX_ADVERTISED_ORIGINS = 10_000;
+
+const relayAdvertSchema = z.object({
+  /** origins the sender gets over live links of its own: relay none of their entries to it */
+  direct: z.array(z.string().min(1).max(255)).max(MAX_ADVERTISED_ORIGINS),
+  /** [origin, version]: the sender has every entry of that origin through the version */
+  since: z.array(z.tuple([z.string().min(1).max(255), z.number().min(0)])).max(MAX_ADVERTISED_ORIGINS),
+});
+export type RelayAdvert = z.infer<typeof relayAdvertSchema>;
 /** The parts of a table a copy sends, in this order (copy-resume.ts resumes inside one). */
 export const COPY_STAGES = ['records', 'stubs', 'tombstones'] as const;
 export type CopyStage = (typeof COPY_STAGES)[number];
@@ -88,16 +98,27 @@ export const helloSchema = z.object({
   horizon: z.number().min(0).optional(),
   /** the sender halted this database's replication (past a tombstone horizon; replication/horizon.ts) */
   halted: z.boolean().optional(),
+  /** the origins the sender streams directly, and its watermark of others (replication/relay.ts) */
+  relay: relayAdvertSchema.optional(),
   /** the sender wants a copy and committed part of one from the receiver before: resume after it */
   copyResume: copyResumeSchema.optional(),
 });
 export type Hello = z.infer<typeof helloSchema>;
 
-/** A batch of log entries; `through` is the last sequence examined (entries may be filtered out). */
+/**
+ * A batch of log entries; `through` is the last sequence examined (entries may be filtered out).
+ * With `catchup`, entries a relay skipped earlier (relay.ts): behind the position, which stays.
+ */
 export interface TxnsMessage {
   t: 'txns';
   entries: Array<[number, LogEntry]>;
   through: number;
+  catchup?: true;
+}
+
+/** The sender's direct origins changed (relay.ts); `since` covers every origin it dropped. */
+export interface DirectMessage extends RelayAdvert {
+  t: 'direct';
 }
 
 export interface AckMessage {
@@ -159,7 +180,7 @@ export interface CertificateMessage {
 }
 
 /** The messages this module checks itself (cluster_network's through network-messages.ts). */
-export type CoreMessage = Hello | TxnsMessage | AckMessage | CopyStartMessage | CopyMessage | CopyEndMessage | ResyncRequestMessage | CertificateMessage | NetworkMessage;
+export type CoreMessage = Hello | TxnsMessage | DirectMessage | AckMessage | CopyStartMessage | CopyMessage | CopyEndMessage | ResyncRequestMessage | CertificateMessage | NetworkMessage;
 export type Message = CoreMessage | PeerRequestMessage;
 
 /** Checks of message kinds defined outside this module (peer requests): type → check. */
@@ -247,10 +268,16 @@ function decodeShape(frame: Buffer, checks: MessageChecks): Message {
     }
     case 'txns':
       if (!Array.isArray(message.entries) || typeof message.through !== 'number') throw new ProtocolError('bad txns frame');
+      if (message.catchup !== undefined && message.catchup !== true) throw new ProtocolError('bad txns frame: catchup is not true');
       for (const item of message.entries as unknown[]) {
         if (!Array.isArray(item) || typeof item[0] !== 'number' || !logEntryShape(item[1])) throw new ProtocolError('bad log entry in txns frame');
       }
       return message as unknown as TxnsMessage;
+    case 'direct': {
+      const parsed = relayAdvertSchema.safeParse(message);
+      if (!parsed.success) throw new ProtocolError(`bad direct message: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`);
+      return { t: 'direct', ...parsed.data };
+    }
     case 'ack':
       if (typeof message.seq !== 'number') throw new ProtocolError('bad ack');
       return message as unknown as AckMessage;

@@ -9,10 +9,13 @@
 import { PURGED_THROUGH_KEY, type Database } from '../storage/database.ts';
 import type { LogEntry, LoggedWrite } from '../storage/types.ts';
 import { sendCopy, type CopyKind, type CopySender } from './copy.ts';
-import { encodeItems, FRAME_ENVELOPE_BYTES, FrameAssembler, MAX_ITEM_BYTES } from './frames.ts';
+import { encodeItems, FRAME_ENVELOPE_BYTES, FrameAssembler, MAX_ITEM_BYTES, sharedLargeFrame } from './frames.ts';
 import { assertInvariant, LinkState, OPEN_STATES, type LinkStateMachine } from './link-state.ts';
 import { encodeBufferBytes } from '../storage/encode-size.ts';
-import { DETACH_ENCODED_BYTES, encodeLargeValue, encodeValue, MAX_ENTRIES_PER_FRAME, MAX_FRAME_BYTES, TARGET_FRAME_BYTES, type Hello, type TxnsMessage } from './protocol.ts';
+import { DETACH_ENCODED_BYTES, encodeLargeValue, encodeValue, MAX_ENTRIES_PER_FRAME, MAX_FRAME_BYTES, TARGET_FRAME_BYTES, type DirectMessage, type Hello, type TxnsMessage } from './protocol.ts';
+import { RelayView } from './relay.ts';
+import { LARGE_FRAME_BYTES, type SendBudget, type SendGrant } from './send-budget.ts';
+import { nextCatchupFrame } from './catchup.ts';
 
 /** Frames sent but not yet acknowledged before the publisher waits. */
 export const MAX_UNACKED_FRAMES = 16;
@@ -29,9 +32,18 @@ export const ENCODE_CHUNK_ENTRIES = 32;
 /** What publishing needs from its link, beyond what a copy needs. */
 export interface PublishPort extends CopySender {
   readonly machine: LinkStateMachine;
+  /** this node's name: its own entries always go to the peer */
+  readonly nodeName: string;
+  /** the node-wide budget of large frames in flight (send-budget.ts) */
+  readonly budget: SendBudget;
   bufferedAmount(): number;
+  /** send a frame; `written` runs once when the socket has written it (or dropped it) */
+  sendFrameThen(frame: Buffer, written: () => void): void;
   fail(error: unknown): void;
 }
+
+/** What sending the next frame came to. */
+type SendOutcome = 'sent' | 'nothing' | 'oversized' | 'blocked';
 
 export class Publisher {
   #sentThrough = 0;
@@ -54,8 +66,14 @@ export class Publisher {
    * ENCODE_CHUNK_ENTRIES entries again.
    */
   #chunkEntries = ENCODE_CHUNK_ENTRIES;
+  /** what the peer gets directly and must be caught up on (relay.ts) */
+  readonly relay: RelayView;
+  /** budget granted while blocked, for the large frame that waited for it */
+  #grant: SendGrant | null = null;
 
-  constructor(private readonly link: PublishPort) {}
+  constructor(private readonly link: PublishPort) {
+    this.relay = new RelayView(link.nodeName, () => link.peer, link.database);
+  }
 
   get ackedThrough(): number {
     return this.#ackedThrough;
@@ -70,6 +88,7 @@ export class Publisher {
     const { database, machine } = this.link;
     const purgedThrough = database.getMeta<number>(PURGED_THROUGH_KEY) ?? 0;
     const missedPurged = hello.position > 0 && hello.position < purgedThrough;
+    this.relay.hello(hello.relay);
     this.#sentThrough = hello.position > 0 ? hello.position : (hello.startTime ?? 0);
     this.#sentIsPosition = hello.position > 0;
     if ((!hello.synced && hello.startTime === null) || missedPurged) {
@@ -79,6 +98,7 @@ export class Publisher {
       if (!(await this.#copy(missedPurged ? 'resync' : 'initial'))) return;
     }
     this.#ackedThrough = this.#sentThrough;
+    this.relay.started(this.#sentThrough);
     if (machine.isEnding) return;
     if (machine.state !== LinkState.streaming) machine.transition(LinkState.streaming);
     this.#started = true;
@@ -101,6 +121,12 @@ export class Publisher {
     await this.pump();
   }
 
+  /** The peer's direct origins changed: skip the new ones, catch up on the dropped ones. */
+  onDirect(message: DirectMessage): void {
+    this.relay.update(message, this.#started ? this.#sentThrough : null);
+    this.wake();
+  }
+
   onAck(seq: number): void {
     // An ack for more than was sent is the peer's confusion; it cannot move the position past it.
     this.#ackedThrough = Math.max(this.#ackedThrough, Math.min(seq, this.#sentThrough));
@@ -113,7 +139,7 @@ export class Publisher {
   pending(filter: (entry: LogEntry) => LogEntry | null): number {
     if (!this.#started || !this.link.machine.isOpen) return 0;
     let count = 0;
-    for (const { entry } of this.link.database.readLog(this.#ackedThrough, 100_000)) if (filter(entry)) count++;
+    for (const { entry } of this.link.database.readLog(this.#ackedThrough, 100_000)) if (!this.relay.skips(entry) && filter(entry)) count++;
     return count;
   }
 
@@ -125,6 +151,7 @@ export class Publisher {
       if (sequence === null || this.link.machine.isEnding) return false;
       this.#advanceSent(Math.max(this.#sentThrough, sequence));
       this.#sentIsPosition = true;
+      this.relay.copied();
       return true;
     } finally {
       this.#copying = false;
@@ -152,6 +179,7 @@ export class Publisher {
       do {
         this.#pumpAgain = false;
         const behind = this.#purgedPastSent();
+        if (this.relay.takeTooMany()) this.#oversized = true;
         if (behind || this.#oversized) {
           this.#oversized = false;
           // Behind the purged log (slow or stalled while linked) or next is a transaction no
@@ -169,7 +197,8 @@ export class Publisher {
             this.#pumpAgain = true;
             break;
           }
-          const sent = this.#sendNextFrame();
+          const sent = this.relay.pendingCatchup > 0 ? this.#sendCatchup() : this.#sendNextFrame();
+          if (sent === 'blocked') break;
           if (sent === 'oversized') {
             this.#oversized = true;
             this.#pumpAgain = true;
@@ -188,6 +217,7 @@ export class Publisher {
   }
 
   #filter(entry: LogEntry): LogEntry | null {
+    if (this.relay.skips(entry)) return null;
     return filterForPeer(this.link.database, this.link.peer, entry, (table) => this.link.publishes(table));
   }
 
@@ -197,7 +227,7 @@ export class Publisher {
    * Entries are encoded #chunkEntries at a time; a chunk that would cross the frame's budget is
    * encoded again entry by entry to find where the frame ends.
    */
-  #sendNextFrame(): 'sent' | 'nothing' | 'oversized' {
+  #sendNextFrame(): SendOutcome {
     const frame = new FrameAssembler();
     /** every entry through here is in the frame or filtered out */
     let through = this.#sentThrough;
@@ -206,7 +236,7 @@ export class Publisher {
     let chunk: Array<{ sequence: number; item: [number, LogEntry]; before: number }> = [];
     let examined = through;
     /** Add the chunk; returns the outcome when the frame ended inside it, else null. */
-    const addChunk = (): 'sent' | 'oversized' | null => {
+    const addChunk = (): SendOutcome | null => {
       if (chunk.length > 0) {
         const encoded = encodeItems(chunk.map((c) => c.item));
         if (frame.fits(encoded.length)) {
@@ -256,11 +286,18 @@ export class Publisher {
    * it) is encoded as the whole frame at once, into a buffer sized for it: no separate item
    * encoding copied into the frame. Null for an entry that is not large.
    */
-  #sendAlone(sequence: number, entry: LogEntry, before: number): 'sent' | 'oversized' | null {
+  #sendAlone(sequence: number, entry: LogEntry, before: number): SendOutcome | null {
     const estimate = encodeBufferBytes(entry) + FRAME_ENVELOPE_BYTES;
     if (estimate < DETACH_ENCODED_BYTES) return null;
+    // The budget is taken before encoding: a link that waits holds no encoding meanwhile.
+    const grant = this.#takeGrant(estimate);
+    if (!grant) {
+      // Entries filtered out before it are passed first, so the position keeps moving.
+      return before === this.#sentThrough ? 'blocked' : this.#finishFrame(new FrameAssembler(), before, this.lastSentVersion);
+    }
     const message: TxnsMessage = { t: 'txns', entries: [[sequence, entry]], through: sequence };
-    const bytes = encodeLargeValue(message, estimate);
+    const bytes = sharedLargeFrame(sequence, entry, () => encodeLargeValue(message, estimate));
+    if (bytes.length > MAX_FRAME_BYTES || bytes.length <= TARGET_FRAME_BYTES) grant.release();
     if (bytes.length > MAX_FRAME_BYTES) {
       // Too large alone: pump sends a copy (after moving past what was filtered out before it).
       if (before === this.#sentThrough) return 'oversized';
@@ -270,9 +307,47 @@ export class Publisher {
     this.#advanceSent(sequence);
     this.#sentIsPosition = true;
     this.lastSentVersion = entry.v;
-    this.link.sendFrame(bytes);
+    this.link.sendFrameThen(bytes, () => grant.release());
     this.#inFlight.push(sequence);
     return 'sent';
+  }
+
+  /**
+   * Budget for a large frame of about `bytes`: the grant given while this link was blocked, or
+   * one now; null when the budget is short (the link is blocked until a grant wakes it).
+   */
+  #takeGrant(bytes: number): SendGrant | null {
+    if (bytes < LARGE_FRAME_BYTES) return { bytes: 0, release: () => undefined };
+    const { machine } = this.link;
+    if (this.#grant) {
+      const grant = this.#grant;
+      this.#grant = null;
+      machine.release('send-grant');
+      return grant;
+    }
+    if (machine.holds('send-budget-wait')) return null;
+    const request = this.link.budget.request(bytes, (grant) => {
+      if (!machine.holds('send-budget-wait') || !this.#streaming()) return grant.release();
+      machine.release('send-budget-wait');
+      this.#grant = grant;
+      machine.own('send-grant', () => {
+        this.#grant?.release();
+        this.#grant = null;
+      }, [LinkState.streaming]);
+      // Granted inside another link's write callback: pump on a turn of its own.
+      setImmediate(() => this.wake());
+    });
+    if (request.grant) return request.grant;
+    machine.own('send-budget-wait', request.cancel, [LinkState.streaming]);
+    return null;
+  }
+
+  /** One frame of catch-up entries (relay.ts): behind the position, which does not move. */
+  #sendCatchup(): SendOutcome {
+    return nextCatchupFrame(this.relay, this.link.database, (entry) => this.#filter(entry), {
+      grant: (bytes) => this.#takeGrant(bytes),
+      send: (frame, grant) => this.link.sendFrameThen(frame, () => grant.release()),
+    });
   }
 
   #finishFrame(frame: FrameAssembler, through: number, lastVersion: number): 'sent' {

@@ -133,7 +133,7 @@ export class Rehomer {
       const batch = moves.slice(i, i + REHOME_BATCH_RECORDS);
       await database.transactBatch(
         batch.map(({ key, stored, holders }) => ({
-          options: { user: null, version: stored.v, origin: stored.o },
+          options: { user: null, version: stored.v, origin: stored.o, merged: true },
           write: (tx) => {
             const current = table.getStored(key);
             // A newer write since the scan chose its own holders: leave it.

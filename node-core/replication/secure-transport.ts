@@ -11,6 +11,7 @@ import type net from 'node:net';
 import tls from 'node:tls';
 import { WebSocket } from 'ws';
 import { namesInclude } from '../security/certificates.ts';
+import { maskInsideTls } from './send-budget.ts';
 import { MAX_FRAME_BYTES, SUBPROTOCOL } from './protocol.ts';
 import { HANDSHAKE_TIMEOUT_MS, serveWebSockets, type Listener, type ReplicationTransport } from './transport.ts';
 
@@ -66,6 +67,7 @@ export class SecureTransport implements ReplicationTransport {
       maxPayload: MAX_FRAME_BYTES,
       handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
       perMessageDeflate: false,
+      generateMask: maskInsideTls,
       headers,
       ...(credentials ?? {}),
       ca: this.material.trustedAuthorities(),

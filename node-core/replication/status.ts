@@ -136,6 +136,11 @@ function socketStatus(link: Link, database: string): Record<string, unknown> {
     pending_transactions: link.pendingTransactions(),
     bytes_sent: link.bytesSent,
     bytes_received: link.bytesReceived,
+    // Relay (relay.ts): entries received here in frames and catch-ups, and the origins the peer
+    // gets directly (this node relays none of theirs to it).
+    entries_received: link.relayCounters.entriesReceived,
+    catchup_entries_received: link.relayCounters.catchupEntriesReceived,
+    peer_direct_origins: link.relayCounters.peerDirect,
     ...(copy ? { copy_progress: copyProgressStatus(copy, now) } : {}),
     ...horizonStatus(link),
   };

@@ -26,6 +26,9 @@ export class Subscriber {
   lastReceivedVersion = 0;
   lastReceivedLocalTime = 0;
   lastAppliedLag = 0;
+  /** log entries received in txns frames (duplicates included: what relays cost) and in catch-ups */
+  entriesReceived = 0;
+  catchupEntriesReceived = 0;
   /** origin commit -> commit here, per transaction applied (cluster_status lag_p50_ms ...) */
   readonly lag = new LagHistogram();
   /** last sequence of the peer's log applied here (persisted at once with data, lazily without) */
@@ -39,6 +42,7 @@ export class Subscriber {
   }
 
   async onTxns(entries: Array<[number, LogEntry]>, through: number): Promise<void> {
+    this.entriesReceived += entries.length;
     const position = this.#position();
     if (through <= position) {
       this.link.send({ t: 'ack', seq: through });
@@ -70,6 +74,22 @@ export class Subscriber {
     const committedAt = localClockMs();
     if (outcome.committed) for (const [, entry] of fresh) this.lag.record(entry.v, visibleAt > 0 && visibleAt <= committedAt ? visibleAt : committedAt);
     this.link.send({ t: 'ack', seq: through });
+  }
+
+  /**
+   * Entries a relay skipped earlier and sends now (relay.ts): applied by the conflict rule like
+   * any others, behind the position, which they do not move (it is persisted as it stands).
+   * Not acknowledged: one lost with the link is asked for again by the next hello.
+   */
+  async onCatchup(entries: Array<[number, LogEntry]>): Promise<void> {
+    this.catchupEntriesReceived += entries.length;
+    let previous = 0;
+    for (const [sequence] of entries) {
+      if (sequence <= previous) throw new ProtocolError(`catch-up frame sequences do not ascend (${previous} then ${sequence})`);
+      previous = sequence;
+    }
+    const position = this.#position();
+    await applyEntries(this.link.database, this.link.clock, this.link.peer, entries, position, { accepts: (table) => this.link.subscribes(table) });
   }
 
   #position(): number {

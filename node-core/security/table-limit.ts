@@ -8,8 +8,8 @@ import { badRequest, type OpError } from '../errors.ts';
 
 /** LMDB sub-databases one table uses (records, index, tombstones). */
 export const SUB_DATABASES_PER_TABLE = 3;
-/** Sub-databases of an environment besides its tables (meta, log). */
-export const FIXED_SUB_DATABASES = 2;
+/** Sub-databases of an environment besides its tables (meta, log, the log's origin index). */
+export const FIXED_SUB_DATABASES = 3;
 /** Tables per database at most; storage checks `this * per table + fixed <= maxDbs`. */
 export const MAX_TABLES_PER_DATABASE = 900;
 

@@ -11,6 +11,7 @@ import type { HybridLogicalClock } from '../clock/hlc.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { FIXED_SUB_DATABASES, MAX_TABLES_PER_DATABASE, SUB_DATABASES_PER_TABLE, tableCapacityError } from '../security/table-limit.ts';
 import { commitFailure } from './commit-failure.ts';
+import { OriginIndex, type OriginIndexed } from './origin-index.ts';
 import { IndexBatch } from './index-batch.ts';
 import { RecentEntries } from './recent-entries.ts';
 import { Table } from './table.ts';
@@ -36,6 +37,8 @@ export interface TransactOptions {
   version?: number;
   /** origin node of the transaction; default: this node */
   origin?: string;
+  /** written here under another node's version and origin, not as it streamed from it (LogEntry.m) */
+  merged?: boolean;
 }
 
 /** What a transaction callback can do; all of it lands in one LMDB transaction and one log entry. */
@@ -88,6 +91,7 @@ export class Database {
   readonly #env: RootDatabase;
   readonly #meta: LmdbDb<unknown, Key>;
   readonly #log: LmdbDb<LogEntry, Key>;
+  readonly #byOrigin: OriginIndex;
   /** entries just committed, shared with the publishers that read them next (weakly held) */
   readonly #recent = new RecentEntries();
   readonly #tables = new Map<string, Table>();
@@ -107,6 +111,7 @@ export class Database {
     this.#env = open({ path, maxDbs: MAX_SUB_DATABASES, overlappingSync: true });
     this.#meta = this.#env.openDB('meta', {});
     this.#log = this.#env.openDB('log', {});
+    this.#byOrigin = new OriginIndex(this.#env);
     // Readers renew their snapshot once per timer turn: renew it now, so listeners read what became visible.
     this.#watchingVisibility = watchVisibility(this.#env, () => (this.#env.resetReadTxn(), this.#visible.fire()));
     for (const { key, value } of this.#meta.getRange({ start: ['table'], end: ['table', '\u{10FFFF}'] })) {
@@ -330,7 +335,9 @@ export class Database {
     if (writes.length > 0 || schema.length > 0) {
       const entry: LogEntry = { v: version, o: origin, u: options.user, w: writes };
       if (schema.length > 0) entry.s = schema;
+      if (options.merged) entry.m = true;
       this.#log.put(sequence, entry);
+      this.#byOrigin.record(sequence, entry);
       this.#recent.remember(sequence, entry);
       committed.push({ database: this.name, sequence, entry });
     }
@@ -402,6 +409,16 @@ export class Database {
     }
   }
 
+  /** Logged transactions of `origin` with a version above `afterVersion` (origin-index.ts). */
+  logByOrigin(origin: string, afterVersion: number, limit: number): Generator<OriginIndexed> {
+    return this.#byOrigin.after(origin, afterVersion, limit);
+  }
+
+  /** The log entry at `sequence`, if it is still kept. */
+  logEntry(sequence: number): LogEntry | undefined {
+    return this.#recent.get(sequence) ?? (this.#log.get(sequence) as LogEntry | undefined);
+  }
+
   /** The oldest log entry's sequence still kept (0 when the log is empty). */
   firstSequence(): number {
     for (const key of this.#log.getKeys({ limit: 1 })) return key as number;
@@ -427,7 +444,11 @@ export class Database {
       const keys = [...this.#log.getKeys({ end: cutoffMs, limit: PURGE_BATCH_SIZE })];
       if (keys.length === 0) return removed;
       await this.#env.transaction(() => {
-        for (const key of keys) this.#log.remove(key);
+        for (const key of keys) {
+          const entry = this.#log.get(key) as LogEntry | undefined;
+          if (entry) this.#byOrigin.remove(key as number, entry);
+          this.#log.remove(key);
+        }
         // Peers whose position is older than this missed entries for good: they need a copy.
         this.#metaWriter.set(PURGED_THROUGH_KEY, keys[keys.length - 1]);
       }).catch(commitFailure);

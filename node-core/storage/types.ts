@@ -95,4 +95,10 @@ export interface LogEntry {
   u: string | null;
   w: LoggedWrite[];
   s?: SchemaChange[];
+  /**
+   * Merged: written under another node's version and origin from a copy or a repair, not as it
+   * streamed from its origin's log, so its origin's own link would not bring it: relays send it
+   * to every peer whatever links they have (replication/relay.ts).
+   */
+  m?: true;
 }

@@ -30,7 +30,7 @@ describe('frames', () => {
       await history.write(writer, ['after'], 64);
       assert.equal(history.ops.filter((op) => op.kind === 'write' && !op.acked).length, 0, 'every write was acknowledged');
     },
-  }, { timeoutMs: 300_000, todo: 'memory: over ws now under MAX_NODE_RSS_BYTES (612-735 MB peak), over wss the writer still peaks at 751-832 MB (receivers 543-725): the writer holds each link\'s 37 MB frame, its masked copy and its TLS output at once; next lever: a node-wide send budget so links send a large frame one after another' });
+  }, { timeoutMs: 300_000 });
   scenarioTests({
     name: 'corrupt frame from a peer',
     body: async ({ net }) => {

@@ -18,6 +18,8 @@ import { DEFAULT_MAX_BODY_SIZE } from '../../node-core/config/schema.ts';
 import { closeForError, closeReasonText, closeSocket, cutUtf8, MAX_CLOSE_REASON_BYTES, RefusalError } from '../../node-core/replication/close-reason.ts';
 import { encodeItems, FrameAssembler, MAX_ITEM_BYTES, MAX_SAFE_BODY_BYTES } from '../../node-core/replication/frames.ts';
 import { Link, type LinkEnvironment } from '../../node-core/replication/link.ts';
+import { DirectLinks } from '../../node-core/replication/relay.ts';
+import { SendBudget } from '../../node-core/replication/send-budget.ts';
 import { PEER_MESSAGE_CHECKS, PeerRequests, VERIFY, type PeerRequestKind } from '../../node-core/replication/peer-requests.ts';
 import { IllegalTransitionError, LinkInvariantError, LinkState, LinkStateMachine, OPEN_STATES } from '../../node-core/replication/link-state.ts';
 import {
@@ -68,6 +70,8 @@ function environment(clock: HybridLogicalClock): LinkEnvironment {
     startTime: () => null,
     authority: () => null,
     network: () => undefined,
+    budget: new SendBudget(),
+    relay: new DirectLinks({ links: () => [], fullPolicy: () => true, origins: () => [] }),
   };
 }
 
