@@ -482,6 +482,7 @@ export class Link implements DirectLink {
       copyResume: () => this.#peerHello?.copyResume ?? null,
       bufferedAmount: () => this.socket.bufferedAmount,
       fail: (error: unknown) => this.#fail(error),
+      positionEstablished: () => this.env.relay.changed(this.database.name),
     };
   }
 

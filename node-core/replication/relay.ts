@@ -63,7 +63,10 @@ export class DirectLinks {
     const direct = new Set<string>();
     for (const link of this.host.links()) {
       if (link.database.name !== database || link.peer === except || !link.streamsFromPeer) continue;
-      if (this.host.fullPolicy(link.peer, database)) direct.add(link.peer);
+      // Only once this node has a persisted position in the peer's log: dropping an origin from
+      // the set sends that position as `since`, and a hello leaves out origins without one, so an
+      // origin counted direct before it delivered anything could leave skipped entries behind.
+      if (this.host.fullPolicy(link.peer, database) && positionOf(link.database, link.peer) > 0) direct.add(link.peer);
     }
     return direct;
   }

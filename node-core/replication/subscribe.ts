@@ -20,6 +20,8 @@ export interface SubscribePort {
   /** this node applies writes of `table` from the peer */
   subscribes(table: string): boolean;
   send(message: Message): void;
+  /** the position in the peer's log just became known (its first frame or copy): relay.ts may count the peer as direct */
+  positionEstablished(): void;
 }
 
 export class Subscriber {
@@ -38,7 +40,9 @@ export class Subscriber {
 
   /** The position a copy ended at (copy.ts persisted it). */
   copied(position: number): void {
+    const before = this.#position();
     this.#advance(position);
+    if (before === 0 && position > 0) this.link.positionEstablished();
   }
 
   async onTxns(entries: Array<[number, LogEntry]>, through: number): Promise<void> {
@@ -61,8 +65,10 @@ export class Subscriber {
       committing: () => void this.link.database.nextVisible()?.then(() => (visibleAt ||= localClockMs())),
     });
     if (this.link.machine.isEnding && !outcome.committed) return;
+    const before = position;
     this.#advance(through);
     if (!outcome.committed) this.#schedulePersist();
+    else if (before === 0) this.link.positionEstablished();
     const now = Date.now();
     const last = fresh[fresh.length - 1]?.[1];
     if (last) {
