@@ -14,11 +14,9 @@ import fs from 'node:fs';
 import { startClusterNode } from '../test/support/cluster.ts';
 import { ADMIN, basicAuth, type NodeProcess } from '../test/support/node-process.ts';
 import { emit, note, nowMs, onCleanup, OpsClient, round, scaled, tempDir } from './lib.ts';
-import { benchRecord } from './records.ts';
+import { BATCH_SIZE, insertBatches } from './records.ts';
 
 const SUITE = 'copy';
-const BATCH_SIZE = 500;
-const BATCHES_IN_FLIGHT = 4;
 const TARGETS = { records_per_s: 100_000, peak_rss_mib: 512 };
 /** How often the receiver's RSS is sampled during the copy. */
 const RSS_SAMPLE_MS = 50;
@@ -45,7 +43,7 @@ export async function run(): Promise<void> {
   onCleanup(() => source.cleanup());
   const cs = client(source);
   await cs.ok({ operation: 'create_table', database: 'bench', table: 'big', primary_key: 'id' });
-  await insertBatches(cs, records);
+  await insertBatches(cs, { database: 'bench', table: 'big', total: records });
 
   note('copy: a new member copies the whole table');
   const joiner = await startClusterNode({ root: tempDir('copy-joiner-').path, ...profileArgs });
@@ -149,19 +147,6 @@ function rssAnonBytes(pid: number | undefined): number | undefined {
   }
 }
 
-async function insertBatches(c: OpsClient, total: number): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < total) {
-      const from = next;
-      next += BATCH_SIZE;
-      const batch = Array.from({ length: Math.min(BATCH_SIZE, total - from) }, (_, i) => benchRecord(from + i));
-      const result = await c.post(JSON.stringify({ operation: 'insert', database: 'bench', table: 'big', records: batch }));
-      if (result.status !== 200) throw new Error(`insert failed: ${result.status} ${result.body.slice(0, 300)}`);
-    }
-  };
-  await Promise.all(Array.from({ length: BATCHES_IN_FLIGHT }, worker));
-}
 
 async function waitForCount(c: OpsClient, expected: number): Promise<void> {
   await poll(`record_count ${expected}`, async () => {

@@ -3,6 +3,7 @@
  * 1000 distinct values (`category`) for equality searches and a number (`score`) for ranges.
  */
 import { pack } from 'msgpackr';
+import { envInt, type HttpResult, type OpsClient } from './lib.ts';
 
 export const CATEGORY_COUNT = 1000;
 /** `score` runs over 0..SCORE_RANGE-1, a permutation of the first SCORE_RANGE ids. */
@@ -50,4 +51,42 @@ export function recordSizes(sample = 200): { msgpack_bytes: number; json_bytes: 
     json += Buffer.byteLength(JSON.stringify(record));
   }
   return { msgpack_bytes: Math.round(msgpack / sample), json_bytes: Math.round(json / sample) };
+}
+
+/** Records per insert request in every suite's batched writes. */
+export const BATCH_SIZE = 500;
+/** Batched requests in flight (BENCH_BATCH_CONCURRENCY, default 4). */
+export const BATCHES_IN_FLIGHT = envInt('BENCH_BATCH_CONCURRENCY', 4);
+
+export interface InsertBatches {
+  database: string;
+  table: string;
+  /** id of the first record (benchRecord(first) ...) */
+  first?: number;
+  total: number;
+  inFlight?: number;
+  /** more fields of each insert request (e.g. replicateTo) */
+  extra?: Record<string, unknown>;
+  /** how a request is sent (e.g. retried once on a reset connection) */
+  send?: (body: string) => Promise<HttpResult>;
+}
+
+/** Insert bench records first..first+total-1 through the API in batches of BATCH_SIZE. */
+export async function insertBatches(client: OpsClient, options: InsertBatches): Promise<void> {
+  const { database, table, first = 0, total, inFlight = BATCHES_IN_FLIGHT, extra = {} } = options;
+  const send = options.send ?? ((body: string) => client.post(body));
+  let next = first;
+  const end = first + total;
+  const worker = async () => {
+    while (next < end) {
+      const from = next;
+      next += BATCH_SIZE;
+      const records = Array.from({ length: Math.min(BATCH_SIZE, end - from) }, (_, i) => benchRecord(from + i));
+      const result = await send(JSON.stringify({ operation: 'insert', database, table, records, ...extra })).catch((error: Error) => {
+        throw new Error(`insert of records ${from}.. into ${database}.${table} failed: ${error.message}`);
+      });
+      if (result.status !== 200) throw new Error(`insert into ${database}.${table} failed: ${result.status} ${result.body.slice(0, 300)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
 }

@@ -18,10 +18,9 @@ import { WebSocket } from 'ws';
 import { Cluster, REPLICATION_PORT, SECURE_REPLICATION_PORT, startClusterNode } from '../test/support/cluster.ts';
 import { ADMIN, basicAuth, freshLoopbackAddress, type NodeProcess } from '../test/support/node-process.ts';
 import { emit, envInt, latencyDetails, note, nowMs, onCleanup, OpsClient, round, scaled, tempDir } from './lib.ts';
-import { benchRecord } from './records.ts';
+import { BATCH_SIZE, benchRecord, insertBatches } from './records.ts';
 
 const SUITE = 'replication';
-const BATCH_SIZE = 500;
 const TARGETS = { replicated_per_s: 30_000, visibility_p50_ms: 2.5, visibility_p99_ms: 6, lag_p50_ms: 0.5, initial_sync_per_s: 100_000, mtls_vs_ws_ratio: 0.8 };
 /** Single writes before the visibility samples (JIT, connections), not measured. */
 const VISIBILITY_WARMUP = 20;
@@ -38,7 +37,7 @@ export async function run(): Promise<void> {
   note('starting 3 nodes');
   const cluster = await Cluster.start(3, { mesh: true, perNode: (_i) => ({ root: tempDir('node-').path }) });
   onCleanup(() => cluster.cleanup());
-  const [a, b, c] = cluster.nodes as [NodeProcess, NodeProcess, NodeProcess];
+  const [a, b] = cluster.nodes as [NodeProcess, NodeProcess, NodeProcess];
   const clients = cluster.nodes.map((node) => new OpsClient(node.url, basicAuth(ADMIN.username, ADMIN.password), 8));
   onCleanup(() => clients.forEach((client) => client.close()));
   const [ca, cb, cc] = clients as [OpsClient, OpsClient, OpsClient];
@@ -62,7 +61,7 @@ export async function run(): Promise<void> {
 
   note(`initial sync: ${syncRecords} records to a new node`);
   await ca.ok({ operation: 'create_table', database: 'bench', table: 'sync', primary_key: 'id' });
-  await insertBatches(ca, 'sync', 0, syncRecords, 4);
+  await insertBatches(ca, { database: 'bench', table: 'sync', total: syncRecords, inFlight: 4 });
   // The copy carries the whole database: every table of it, as counted on A.
   const tables = ['rep', 'vis', 'sync'];
   const expected = await Promise.all(tables.map((table) => count(ca, table)));
@@ -132,10 +131,10 @@ async function replicatedThroughput(writer: OpsClient, replicas: OpsClient[], re
   await writer.ok({ operation: 'create_table', database: 'bench', table: 'rep', primary_key: 'id' });
   await waitUntil('tables on every node', async () => (await Promise.all(replicas.map((client) => count(client, 'rep').catch(() => -1)))).every((n) => n === 0));
   note('warming up');
-  await insertBatches(writer, 'rep', 1_000_000, 2_000);
+  await insertBatches(writer, { database: 'bench', table: 'rep', first: 1_000_000, total: 2_000 });
   await waitUntil('warm-up replicated', async () => (await Promise.all(replicas.map((client) => count(client, 'rep')))).every((n) => n === 2_000));
   const start = nowMs();
-  await insertBatches(writer, 'rep', 0, records);
+  await insertBatches(writer, { database: 'bench', table: 'rep', total: records });
   const written = nowMs();
   await waitUntil('every replica has every record', async () => (await Promise.all(replicas.map((client) => count(client, 'rep')))).every((n) => n === 2_000 + records), 120_000, 5);
   const end = nowMs();
@@ -223,23 +222,6 @@ async function linkLag(node: OpsClient, peer: string, database: string): Promise
   return { lag_p50_ms, lag_p99_ms, lag_max_ms, lag_samples, lag_window_ms, lag_clamped };
 }
 
-/** Batched requests in flight, as in the ops suite (BENCH_BATCH_CONCURRENCY, default 4). */
-const BATCHES_IN_FLIGHT = envInt('BENCH_BATCH_CONCURRENCY', 4);
-
-async function insertBatches(client: OpsClient, table: string, first: number, total: number, inFlight = BATCHES_IN_FLIGHT): Promise<void> {
-  let next = first;
-  const end = first + total;
-  const worker = async () => {
-    while (next < end) {
-      const from = next;
-      next += BATCH_SIZE;
-      const records = Array.from({ length: Math.min(BATCH_SIZE, end - from) }, (_, i) => benchRecord(from + i));
-      const result = await client.post(JSON.stringify({ operation: 'insert', database: 'bench', table, records }));
-      if (result.status !== 200) throw new Error(`insert failed: ${result.status} ${result.body.slice(0, 300)}`);
-    }
-  };
-  await Promise.all(Array.from({ length: inFlight }, worker));
-}
 
 async function count(client: OpsClient, table: string): Promise<number> {
   const description = await client.ok<{ record_count: number }>({ operation: 'describe_table', database: 'bench', table });

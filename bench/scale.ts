@@ -21,10 +21,9 @@ import { cpuSeconds, linkedToAll, startCluster, startClusterNode, waitForFullMes
 import { launchChromium, uiSkipReason } from '../test/support/browser.ts';
 import { ADMIN, basicAuth, freshLoopbackAddress, type NodeProcess } from '../test/support/node-process.ts';
 import { emit, envInt, latencyDetails, note, nowMs, onCleanup, onEmergency, OpsClient, percentile, resource, round, scaled, SCALE, tempDir } from './lib.ts';
-import { benchRecord } from './records.ts';
+import { BATCH_SIZE, insertBatches } from './records.ts';
 
 const SUITE = 'scale';
-const BATCH_SIZE = 500;
 const DATABASE = 'bench';
 const TABLE = 'rep';
 const LARGE_MESH = 10;
@@ -247,7 +246,7 @@ async function replicatedThroughput(nodes: NodeProcess[], records: number): Prom
     note(`replicated throughput at ${nodes.length} nodes: ${records} records to ${first.host}`);
     // Warm up: a first batch everywhere, so the run measures the steady state.
     const warm = BATCH_SIZE * 4;
-    await insertBatches(connect(first), 1_000_000_000, warm);
+    await insertBatches(connect(first), { database: DATABASE, table: TABLE, first: 1_000_000_000, total: warm });
     const warmStart = nowMs();
     const warmReplicas = rest.map(connect);
     await waitUntil('warm-up replicated', async () => (await counts(warmReplicas)).every((n) => n === warm), REPLICATION_TIMEOUT_MS);
@@ -255,7 +254,7 @@ async function replicatedThroughput(nodes: NodeProcess[], records: number): Prom
     const writer = connect(first);
     const cpuBefore = cpuOf(nodes);
     const start = nowMs();
-    await insertBatches(writer, 0, records);
+    await insertBatches(writer, { database: DATABASE, table: TABLE, total: records });
     const written = nowMs();
     const replicas = rest.map(connect);
     await waitUntil('every replica has every record', async () => (await counts(replicas)).every((n) => n === warm + records), REPLICATION_TIMEOUT_MS, 5);
@@ -284,24 +283,6 @@ async function replicatedThroughput(nodes: NodeProcess[], records: number): Prom
   }
 }
 
-const BATCHES_IN_FLIGHT = envInt('BENCH_BATCH_CONCURRENCY', 4);
-
-async function insertBatches(client: OpsClient, first: number, total: number): Promise<void> {
-  let next = first;
-  const end = first + total;
-  const worker = async () => {
-    while (next < end) {
-      const from = next;
-      next += BATCH_SIZE;
-      const batch = Array.from({ length: Math.min(BATCH_SIZE, end - from) }, (_, i) => benchRecord(from + i));
-      const result = await client.post(JSON.stringify({ operation: 'insert', database: DATABASE, table: TABLE, records: batch })).catch((error: Error) => {
-        throw new Error(`insert of records ${from}.. failed: ${error.message}`);
-      });
-      if (result.status !== 200) throw new Error(`insert failed: ${result.status} ${result.body.slice(0, 300)}`);
-    }
-  };
-  await Promise.all(Array.from({ length: BATCHES_IN_FLIGHT }, worker));
-}
 
 /** Tries of a record count before a connection error fails the run. */
 const READ_ATTEMPTS = 3;

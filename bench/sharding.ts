@@ -15,18 +15,16 @@
  */
 import { startClusterNode } from '../test/support/cluster.ts';
 import { ADMIN, basicAuth, freshLoopbackAddress, type NodeProcess } from '../test/support/node-process.ts';
-import { emit, envInt, note, nowMs, onCleanup, OpsClient, round, scaled, tempDir } from './lib.ts';
-import { benchRecord } from './records.ts';
+import { emit, note, nowMs, onCleanup, OpsClient, round, scaled, tempDir } from './lib.ts';
+import { BATCH_SIZE, insertBatches } from './records.ts';
 
 const SUITE = 'sharding';
 const MEMBERS = 5;
 /** Other nodes each sharded record is stored on. */
 const REPLICATE_TO = 1;
 const DATABASE = 'bench';
-const BATCH_SIZE = 500;
 const WARM_UP_RECORDS = 1_000;
 const TABLES = ['warm', 'full', 'sharded'];
-const BATCHES_IN_FLIGHT = envInt('BENCH_BATCH_CONCURRENCY', 4);
 /** The cost a sharded write should have against a fully replicated one: (N+1)/members. */
 const EXPECTED_RATIO = (REPLICATE_TO + 1) / MEMBERS;
 /** How far above the expectation the measured byte ratio may be and still pass (metadata to non-holders, acks). */
@@ -164,7 +162,8 @@ async function phase(
   const expectedCopies = spec.records * spec.copiesPerRecord;
   const before = await bytesOver(clients);
   const start = nowMs();
-  await insertBatches(clients[0]!, spec.table, spec.records, spec.extra);
+  // A retried insert whose first attempt landed skips its keys: the counts stay right.
+  await insertBatches(clients[0]!, { database: DATABASE, table: spec.table, total: spec.records, extra: spec.extra, send: (body) => onceMoreOnReset(() => clients[0]!.post(body)) });
   const written = nowMs();
   let copies = 0;
   await waitUntil(`${spec.label}: ${expectedCopies} copies of ${spec.records} records`, async () => {
@@ -192,21 +191,6 @@ async function phase(
   };
 }
 
-async function insertBatches(client: OpsClient, table: string, total: number, extra: Record<string, unknown>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < total) {
-      const from = next;
-      next += BATCH_SIZE;
-      const records = Array.from({ length: Math.min(BATCH_SIZE, total - from) }, (_, i) => benchRecord(from + i));
-      // A retried insert whose first attempt landed skips its keys: the counts stay right.
-      const body = JSON.stringify({ operation: 'insert', database: DATABASE, table, records, ...extra });
-      const result = await onceMoreOnReset(() => client.post(body));
-      if (result.status !== 200) throw new Error(`insert into ${table} failed: ${result.status} ${result.body.slice(0, 300)}`);
-    }
-  };
-  await Promise.all(Array.from({ length: BATCHES_IN_FLIGHT }, worker));
-}
 
 function statusOf(client: OpsClient): Promise<Status> {
   return onceMoreOnReset(() => client.ok<Status>({ operation: 'cluster_status' }));
