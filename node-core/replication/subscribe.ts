@@ -67,8 +67,15 @@ export class Subscriber {
     if (this.link.machine.isEnding && !outcome.committed) return;
     const before = position;
     this.#advance(through);
-    if (!outcome.committed) this.#schedulePersist();
-    else if (before === 0) this.link.positionEstablished();
+    if (outcome.committed) {
+      if (before === 0) this.link.positionEstablished();
+    } else if (before === 0) {
+      // The first position in the peer's log is persisted at once, even without data (a relay
+      // may have delivered these entries first): until it is, relay.ts keeps the peer out of
+      // this node's direct set, and everything the peer writes keeps coming twice.
+      await this.#persist();
+      this.link.positionEstablished();
+    } else this.#schedulePersist();
     const now = Date.now();
     const last = fresh[fresh.length - 1]?.[1];
     if (last) {
