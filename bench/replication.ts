@@ -18,6 +18,7 @@ import { WebSocket } from 'ws';
 import { Cluster, REPLICATION_PORT, SECURE_REPLICATION_PORT, startClusterNode } from '../test/support/cluster.ts';
 import { ADMIN, basicAuth, freshLoopbackAddress, type NodeProcess } from '../test/support/node-process.ts';
 import { emit, envInt, latencyDetails, note, nowMs, onCleanup, OpsClient, round, scaled, tempDir } from './lib.ts';
+import type { LagSummary } from '../node-core/replication/lag-histogram.ts';
 import { BATCH_SIZE, benchRecord, insertBatches } from './records.ts';
 
 const SUITE = 'replication';
@@ -222,18 +223,9 @@ async function timed(n: number, call: (i: number) => Promise<unknown>): Promise<
   return samples;
 }
 
-interface LinkLag {
-  lag_p50_ms: number | null;
-  lag_p99_ms: number | null;
-  lag_max_ms: number | null;
-  lag_samples: number;
-  lag_window_ms: number;
-  lag_clamped: number;
-}
-
 /** `node`'s lag figures for its link from `peer` for `database` (cluster_status). */
-async function linkLag(node: OpsClient, peer: string, database: string): Promise<LinkLag> {
-  const status = await node.ok<{ connections: Array<{ name: string; database_sockets: Array<LinkLag & { database: string }> }> }>({ operation: 'cluster_status' });
+async function linkLag(node: OpsClient, peer: string, database: string): Promise<LagSummary> {
+  const status = await node.ok<{ connections: Array<{ name: string; database_sockets: Array<LagSummary & { database: string }> }> }>({ operation: 'cluster_status' });
   const socket = status.connections.find((c) => c.name === peer)?.database_sockets.find((s) => s.database === database);
   if (!socket || typeof socket.lag_samples !== 'number') throw new Error(`cluster_status has no lag figures for ${peer}/${database}`);
   const { lag_p50_ms, lag_p99_ms, lag_max_ms, lag_samples, lag_window_ms, lag_clamped } = socket;

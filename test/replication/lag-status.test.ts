@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { TEST_CLOCK_OFFSET_ENV } from '../../node-core/clock/hlc.ts';
-import { LAG_WINDOW_MS, LAG_WINDOW_SAMPLES } from '../../node-core/replication/lag-histogram.ts';
+import { LAG_WINDOW_MS, LAG_WINDOW_SAMPLES, type LagSummary } from '../../node-core/replication/lag-histogram.ts';
 import { Cluster, waitFor, waitForStreaming } from '../support/cluster.ts';
 import type { NodeProcess } from '../support/node-process.ts';
 
@@ -15,15 +15,9 @@ const WRITES = 40;
 /** How far behind its peer the skewed node's clock runs (ms): far more than any loopback lag. */
 const SKEW_MS = 5_000;
 
-interface LagFields {
+interface LagFields extends LagSummary {
   database: string;
   connected: boolean;
-  lag_p50_ms: number | null;
-  lag_p99_ms: number | null;
-  lag_max_ms: number | null;
-  lag_samples: number;
-  lag_window_ms: number;
-  lag_clamped: number;
 }
 
 async function socketOf(node: NodeProcess, peer: string, database: string): Promise<LagFields> {
