@@ -12,6 +12,7 @@ import { badRequest, notFound } from '../errors.ts';
 import { FIXED_SUB_DATABASES, MAX_TABLES_PER_DATABASE, SUB_DATABASES_PER_TABLE, tableCapacityError } from '../security/table-limit.ts';
 import { commitFailure } from './commit-failure.ts';
 import { OriginIndex, type OriginIndexed } from './origin-index.ts';
+import { releaseEncoderBufferAfter } from './encoder-buffer.ts';
 import { IndexBatch } from './index-batch.ts';
 import { RecentEntries } from './recent-entries.ts';
 import { Table } from './table.ts';
@@ -337,6 +338,7 @@ export class Database {
       if (schema.length > 0) entry.s = schema;
       if (options.merged) entry.m = true;
       this.#log.put(sequence, entry);
+      releaseEncoderBufferAfter(this.#log, entry);
       this.#byOrigin.record(sequence, entry);
       this.#recent.remember(sequence, entry);
       committed.push({ database: this.name, sequence, entry });
