@@ -9,8 +9,9 @@ import type http from 'node:http';
 /** A response array's JSON past this many characters is streamed row by row. */
 export const STREAM_RESPONSE_BYTES = 1024 * 1024;
 
-export async function sendResult(res: http.ServerResponse, value: unknown): Promise<void> {
-  if (res.headersSent) return;
+/** Send `value`; resolves with the characters of JSON sent (about its bytes). */
+export async function sendResult(res: http.ServerResponse, value: unknown): Promise<number> {
+  if (res.headersSent) return 0;
   if (!Array.isArray(value)) return sendWhole(res, JSON.stringify(value ?? null));
   const head: string[] = [];
   let length = 0;
@@ -22,18 +23,22 @@ export async function sendResult(res: http.ServerResponse, value: unknown): Prom
   }
   if (i === value.length && length <= STREAM_RESPONSE_BYTES) return sendWhole(res, `[${head.join(',')}]`);
   res.writeHead(200, { 'Content-Type': 'application/json' });
+  let sent = length;
   try {
     await write(res, `[${head.join(',')}`);
     head.length = 0;
     for (; i < value.length; i++) {
-      if (res.destroyed) return;
-      await write(res, `,${rowJson(value[i])}`);
+      if (res.destroyed) return sent;
+      const row = rowJson(value[i]);
+      sent += row.length + 1;
+      await write(res, `,${row}`);
     }
     res.end(']');
   } catch (error) {
     // Headers are out: a row that cannot be written leaves only cutting the answer off.
     res.destroy(error as Error);
   }
+  return sent;
 }
 
 /** A row as JSON.stringify writes it inside an array (undefined and functions become null). */
@@ -41,9 +46,10 @@ function rowJson(row: unknown): string {
   return JSON.stringify(row) ?? 'null';
 }
 
-function sendWhole(res: http.ServerResponse, body: string): void {
+function sendWhole(res: http.ServerResponse, body: string): number {
   res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
+  return body.length;
 }
 
 function write(res: http.ServerResponse, text: string): Promise<void> {

@@ -24,6 +24,7 @@ import {
 import type { NodeServices } from '../services.ts';
 import type { User } from '../system/users.ts';
 import { sendResult } from './json-response.ts';
+import { reclaimer } from '../reclaim.ts';
 import { applyFieldAliases, formatIssues } from './validation.ts';
 
 /**
@@ -130,6 +131,7 @@ export class OpsServer {
     this.#inFlight += 1;
     const requestId = crypto.randomUUID();
     let reserved = 0;
+    let answered = 0;
     let budget = this.#anonymousBodies;
     try {
       if (!this.#applyCors(req, res)) return;
@@ -155,7 +157,7 @@ export class OpsServer {
       // The holder lets #runOperation drop the text once parsed: a large body is then not kept
       // alive (beside its parsed records) through the storage write and replication.
       const result = await this.#runOperation(body, requestId, user, clientAddress);
-      await sendResult(res, result);
+      answered = await sendResult(res, result);
     } catch (error) {
       if (isOpError(error)) {
         if (error instanceof RateLimitedError) res.setHeader('Retry-After', String(error.retryAfterSeconds));
@@ -169,6 +171,8 @@ export class OpsServer {
     } finally {
       // The body's bytes stay counted until its operation is done: parsing and handling use them.
       budget.give(reserved);
+      reclaimer.done(reserved);
+      reclaimer.done(answered);
       this.#inFlight -= 1;
       if (this.#inFlight === 0 && this.#drained) this.#drained();
     }

@@ -26,6 +26,7 @@ import { commitWakeups, filterForPeer, Publisher, SEND_HIGH_WATER_BYTES } from '
 import type { NetworkMessage } from './network-messages.ts';
 import { Subscriber } from './subscribe.ts';
 import { HANDSHAKE_TIMEOUT_MS } from './transport.ts';
+import { LARGE_PAYLOAD_BYTES, reclaimer } from '../reclaim.ts';
 
 export { MAX_COPY_APPLIES_IN_FLIGHT, type CopyProgress } from './copy.ts';
 export { PING_INTERVAL_MS, PONG_TIMEOUT_MS } from './liveness.ts';
@@ -376,7 +377,8 @@ export class Link implements DirectLink {
   // ---- receiving ----
 
   #receive(data: Buffer): void {
-    this.bytesReceived += data.length;
+    const bytes = data.length;
+    this.bytesReceived += bytes;
     if (this.#machine.isEnding) return;
     let message: Message | null = null;
     let undecodable: unknown = null;
@@ -403,6 +405,7 @@ export class Link implements DirectLink {
       })
       .catch((error: unknown) => this.#fail(error))
       .finally(() => {
+        reclaimer.done(bytes);
         this.#queued -= 1;
         if (this.#paused && this.#queued <= MAX_QUEUED_FRAMES / 2) {
           this.#paused = false;
@@ -493,17 +496,19 @@ export class Link implements DirectLink {
 
   /** Send `frame`; `written` runs once: when the socket wrote it, failed to, or never took it. */
   #sendBytes(frame: Buffer, written?: () => void): void {
+    const bytes = frame.length;
     let done = false;
     const once = () => {
       if (done) return;
       done = true;
+      reclaimer.done(bytes);
       written?.();
     };
     if (this.socket.readyState !== this.socket.OPEN) return once();
     try {
       // ws calls back on error and on close as well as once written.
-      this.socket.send(frame, written ? once : undefined);
-      this.bytesSent += frame.length;
+      this.socket.send(frame, bytes >= LARGE_PAYLOAD_BYTES || written ? once : undefined);
+      this.bytesSent += bytes;
     } catch (error) {
       once();
       this.#fail(error);
