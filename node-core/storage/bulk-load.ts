@@ -10,6 +10,7 @@
 import type { Database, MetaWriter } from './database.ts';
 import type { Table } from './table.ts';
 import type { DataRecord, PrimaryKey } from './types.ts';
+import { releaseEncoderBufferAfter } from './encoder-buffer.ts';
 
 /** A row to load: key, version, origin, record (null: a tombstone or a stub), holders. */
 export type BulkRow = readonly [PrimaryKey, number, string, DataRecord | null, string[]?];
@@ -54,6 +55,8 @@ export async function bulkLoad(database: Database, batches: readonly BulkBatch[]
         } else table.deleteRecord(key, version, origin, options.storedAt);
         written++;
       }
+      // Large copied records grow lmdb's shared encode buffer as a large log entry does.
+      releaseEncoderBufferAfter(table.stores.records, tableRows);
     }
     options.finish?.(meta);
   });
