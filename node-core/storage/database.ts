@@ -22,9 +22,8 @@ import type { LogEntry, LoggedWrite, SchemaChange, StoredRecord, TableDefinition
 /** Meta key: the last log sequence removed by retention (0: none yet). */
 export const PURGED_THROUGH_KEY = ['purgedThrough'];
 
-/** Named sub-databases per environment: 3 per table plus meta and log. */
-const MAX_SUB_DATABASES = 3000;
-if (MAX_TABLES_PER_DATABASE * SUB_DATABASES_PER_TABLE + FIXED_SUB_DATABASES > MAX_SUB_DATABASES) throw new Error('MAX_TABLES_PER_DATABASE does not fit in maxDbs');
+/** LMDB's maxDbs per environment: room for the most tables a database may hold, and the fixed ones. */
+const MAX_SUB_DATABASES = MAX_TABLES_PER_DATABASE * SUB_DATABASES_PER_TABLE + FIXED_SUB_DATABASES;
 const PURGE_BATCH_SIZE = 1000;
 
 export interface DatabaseContext {
@@ -482,14 +481,17 @@ export class Database {
 
   #attach(definition: TableDefinition): Table {
     const prefix = `t:${definition.name}`;
+    const stores = {
+      records: this.#env.openDB<StoredRecord, Key>(`${prefix}:records`, {}),
+      index: this.#env.openDB<PrimaryKey, Key>(`${prefix}:index`, { dupSort: true, encoding: 'ordered-binary' }),
+      tombstones: this.#env.openDB<Tombstone, Key>(`${prefix}:tombstones`, {}),
+      stubs: this.#env.openDB<Stub, Key>(`${prefix}:stubs`, {}),
+    };
+    // maxDbs is sized from this count: a table opening more would fail inside LMDB before the table limit.
+    if (Object.keys(stores).length !== SUB_DATABASES_PER_TABLE) throw new Error(`a table opens ${Object.keys(stores).length} sub-databases, SUB_DATABASES_PER_TABLE says ${SUB_DATABASES_PER_TABLE}`);
     const table = new Table(
       definition,
-      {
-        records: this.#env.openDB<StoredRecord, Key>(`${prefix}:records`, {}),
-        index: this.#env.openDB<PrimaryKey, Key>(`${prefix}:index`, { dupSort: true, encoding: 'ordered-binary' }),
-        tombstones: this.#env.openDB<Tombstone, Key>(`${prefix}:tombstones`, {}),
-        stubs: this.#env.openDB<Stub, Key>(`${prefix}:stubs`, {}),
-      },
+      stores,
       (changed) => this.#saveDefinition(changed),
       this.#indexBatch,
     );
