@@ -4,6 +4,7 @@
  * checks every received frame passes before anything acts on it.
  */
 import { Packr } from 'msgpackr';
+import { startFreshBuffer } from '../storage/encoder-buffer.ts';
 import { z } from 'zod';
 import { peerMessageProblem } from '../security/peer-input.ts';
 import { MAX_NAME_LENGTH, MAX_PRIMARY_KEY_BYTES } from '../storage/names.ts';
@@ -195,13 +196,11 @@ const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: fal
  * value keeps it (with its slack) only as long as the value lives: frames are built and dropped.
  */
 export const DETACH_ENCODED_BYTES = 1024 * 1024;
-/** The shared buffer msgpackr starts again with after a large value (its own initial size). */
-const FRESH_ENCODE_BUFFER_BYTES = 8192;
 
 function pack(value: unknown): Buffer {
   const packed = packr.pack(value);
   if (packed.length < DETACH_ENCODED_BYTES) return packed;
-  packr.useBuffer(Buffer.allocUnsafeSlow(FRESH_ENCODE_BUFFER_BYTES));
+  startFreshBuffer(packr);
   return packed;
 }
 
@@ -213,7 +212,7 @@ export function encodeLargeValue(value: unknown, bufferBytes: number): Buffer {
   packr.useBuffer(Buffer.allocUnsafeSlow(bufferBytes));
   const packed = packr.pack(value);
   // The value keeps its buffer (as pack does for large ones); later values start a fresh one.
-  packr.useBuffer(Buffer.allocUnsafeSlow(FRESH_ENCODE_BUFFER_BYTES));
+  startFreshBuffer(packr);
   return packed;
 }
 

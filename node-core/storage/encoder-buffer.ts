@@ -14,13 +14,18 @@ export const RELEASE_AFTER_VALUE_BYTES = 4 * 1024 * 1024;
 /** The buffer msgpackr starts again with (its own initial size). */
 const FRESH_BUFFER_BYTES = 8192;
 
-/** The part of lmdb's msgpackr encoder used here (lmdb types it `any`). */
-interface SharedBufferEncoder {
+/** The part of a msgpackr encoder used here (lmdb's copy is typed `any`). */
+export interface SharedBufferEncoder {
   useBuffer(buffer: Buffer): void;
 }
 
 const hasUseBuffer = (encoder: unknown): encoder is SharedBufferEncoder =>
   typeof encoder === 'object' && encoder !== null && typeof (encoder as Partial<SharedBufferEncoder>).useBuffer === 'function';
+
+/** Give msgpackr a fresh small shared buffer: what it packs next no longer pins the large one. */
+export function startFreshBuffer(encoder: SharedBufferEncoder): void {
+  encoder.useBuffer(Buffer.allocUnsafeSlow(FRESH_BUFFER_BYTES));
+}
 
 /** lmdb sets `encoder` on every opened database; its types declare it only among the options. */
 export function sharedEncoderOf(store: object): unknown {
@@ -31,5 +36,5 @@ export function sharedEncoderOf(store: object): unknown {
 export function releaseEncoderBufferAfter(store: object, value: unknown): void {
   if (encodeBufferBytes(value) < RELEASE_AFTER_VALUE_BYTES) return;
   const encoder = sharedEncoderOf(store);
-  if (hasUseBuffer(encoder)) encoder.useBuffer(Buffer.allocUnsafeSlow(FRESH_BUFFER_BYTES));
+  if (hasUseBuffer(encoder)) startFreshBuffer(encoder);
 }
